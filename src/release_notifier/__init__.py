@@ -1,0 +1,3 @@
+"""release-notifier: email digests of new releases from the artists you follow on Spotify."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from release_notifier.cli import main
+
+main()

@@ -1,0 +1,170 @@
+"""The only module that reads the environment (and `.env`).
+
+Names kept from the original app (`SPOTIPY_*`, `FLASK_SECRET_KEY`, `CRON_SECRET_KEY`,
+`DB_ENCRYPTION_KEY`, `EMAIL_USER`, `EMAIL_PASSWORD`) so its users can move over unchanged.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from cryptography.fernet import Fernet, MultiFernet
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting; the message names the variable and fits on one line."""
+
+
+def _fernet_keys(value: str) -> list[Fernet]:
+    """Parse a comma-separated list of Fernet keys, newest first."""
+    keys = [part.strip() for part in value.split(",") if part.strip()]
+    if not keys:
+        raise ValueError("is empty")
+    fernets = []
+    for key in keys:
+        try:
+            fernets.append(Fernet(key.encode()))
+        except (ValueError, TypeError):
+            raise ValueError(
+                "is not a valid Fernet key (32 url-safe base64 bytes; make one with "
+                "`release-notifier make-key`)"
+            ) from None
+    return fernets
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads, with its default. See docs/configuration.md."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Spotify (names from the original)
+    spotipy_client_id: str = ""
+    spotipy_client_secret: str = ""
+    spotipy_redirect_uri: str = ""
+    spotify_api_base_url: str = "https://api.spotify.com/v1"
+    spotify_accounts_base_url: str = "https://accounts.spotify.com"
+    spotify_market: str = "US"
+    spotify_timeout_seconds: float = Field(default=10.0, gt=0)
+    spotify_daily_request_budget: int = Field(default=500, ge=1)
+    spotify_max_wait_seconds: float = Field(default=60.0, ge=0)
+    spotify_concurrency: int = Field(default=4, ge=1, le=16)
+
+    # Secrets (names from the original)
+    flask_secret_key: str = ""
+    cron_secret_key: str = ""
+    db_encryption_key: str = ""
+
+    # Storage
+    database_url: str = "sqlite:///instance/site.db"
+
+    # Mail (EMAIL_USER / EMAIL_PASSWORD from the original)
+    email_user: str = ""
+    email_password: str = ""
+    smtp_host: str = "smtp.gmail.com"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0)
+    mail_from: str = ""
+
+    # Product
+    public_base_url: str = "http://127.0.0.1:5000"
+    digest_interval_days: float = Field(default=14.0, ge=0)
+    initial_lookback_days: int = Field(default=28, ge=0, le=3650)
+    relink_reminder_days: int = Field(default=14, ge=0)
+    settings_link_max_age_days: int = Field(default=90, ge=1)
+    relink_link_max_age_days: int = Field(default=30, ge=1)
+    confirm_link_max_age_days: int = Field(default=7, ge=1)
+
+    # Running by itself
+    scheduler_enabled: bool = True
+    scheduler_interval_minutes: float = Field(default=15.0, gt=0)
+    huey_redis_url: str = ""
+    huey_sqlite_path: str = "instance/queue.db"
+    trust_proxy_headers: bool = False
+    max_content_length: int = Field(default=64 * 1024, ge=1024)
+    log_level: str = "INFO"
+
+    # Backups (DROPBOX_* from the original)
+    backup_dir: str = "instance/backups"
+    backup_keep: int = Field(default=14, ge=1)
+    backup_min_interval_minutes: float = Field(default=10.0, ge=0)
+    backup_s3_url: str = ""
+    backup_s3_endpoint_url: str = ""
+    dropbox_app_key: str = ""
+    dropbox_app_secret: str = ""
+    dropbox_refresh_token: str = ""
+
+    @field_validator("db_encryption_key")
+    @classmethod
+    def _check_fernet(cls, value: str) -> str:
+        if value:
+            _fernet_keys(value)
+        return value
+
+    @field_validator("public_base_url", "spotify_api_base_url", "spotify_accounts_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("spotipy_redirect_uri")
+    @classmethod
+    def _check_redirect_uri(cls, value: str) -> str:
+        if value and "://localhost" in value:
+            raise ValueError("uses localhost, which Spotify rejects; use http://127.0.0.1:PORT/...")
+        return value
+
+    # Derived values ----------------------------------------------------------------------
+
+    @property
+    def redirect_uri(self) -> str:
+        """SPOTIPY_REDIRECT_URI, or the app's own /auth/callback under PUBLIC_BASE_URL."""
+        return self.spotipy_redirect_uri or f"{self.public_base_url}/auth/callback"
+
+    @property
+    def sender(self) -> str:
+        """The From address: MAIL_FROM, else EMAIL_USER, else a placeholder on the public host."""
+        if self.mail_from:
+            return self.mail_from
+        if self.email_user:
+            return self.email_user
+        host = self.public_base_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+        return f"release-notifier@{host if '.' in host else 'localhost.localdomain'}"
+
+    @cached_property
+    def token_cipher(self) -> MultiFernet:
+        """MultiFernet over DB_ENCRYPTION_KEY: the first key encrypts, every key decrypts."""
+        self.require("db_encryption_key")
+        return MultiFernet(_fernet_keys(self.db_encryption_key))
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file behind DATABASE_URL, or None for other databases."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            return Path(self.database_url[len(prefix) :])
+        return None
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError naming the first of `names` that is empty."""
+        for name in names:
+            if not getattr(self, name):
+                raise ConfigError(f"{name.upper()} is not set")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (and `.env`), turning validation errors into one-line ConfigErrors."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {message}") from None
