@@ -37,7 +37,7 @@ PURPOSES = {  # purpose -> (salt, settings attribute with max age in days, or No
 }
 
 
-def _serializer(settings: Settings, purpose: str) -> URLSafeSerializer:
+def _serializer(settings: Settings, purpose: str) -> URLSafeSerializer | URLSafeTimedSerializer:
     settings.require("flask_secret_key")
     salt, max_age_attr = PURPOSES[purpose]
     if max_age_attr is None:
