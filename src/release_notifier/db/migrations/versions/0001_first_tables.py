@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 16:04:14.748402
+Create Date: 2026-11-25 16:07:49.712602
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ def upgrade() -> None:
         sa.Column("mail_rejected_at", sa.DateTime(), nullable=True),
         sa.Column("mail_rejected_reason", sa.String(length=300), nullable=True),
         sa.Column("link_version", sa.Integer(), nullable=False),
+        sa.Column("announce_since", sa.DateTime(), nullable=True),
         sa.Column("next_digest_at", sa.DateTime(), nullable=True),
         sa.Column("last_digest_at", sa.DateTime(), nullable=True),
         sa.Column("follows_synced_at", sa.DateTime(), nullable=True),
