@@ -1,0 +1,93 @@
+"""Sample contexts for every email kind, as the callers will pass them (values preformatted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BASE = "http://127.0.0.1:5000"
+HOSTILE = "<script>alert(1)</script>"
+
+
+def release(**overrides: Any) -> dict[str, Any]:
+    """One release row of a digest; override any field."""
+    values: dict[str, Any] = {
+        "name": "Fossora",
+        "type_label": "Album",
+        "date_label": "30 September 2026",
+        "spotify_url": "https://open.spotify.com/album/fossora",
+        "image_url": "https://i.scdn.co/image/fossora300",
+        "artists_label": "Björk",
+        "upcoming": False,
+        "out_on_label": None,
+    }
+    values.update(overrides)
+    return values
+
+
+def digest(**overrides: Any) -> dict[str, Any]:
+    """A regular digest for Ana: one artist, two releases (one of them upcoming)."""
+    values: dict[str, Any] = {
+        "kind": "regular",
+        "release_count": 2,
+        "lookback_days": 28,
+        "artists": [
+            {
+                "name": "Björk",
+                "spotify_url": "https://open.spotify.com/artist/bjork",
+                "releases": [
+                    release(),
+                    release(
+                        name="Atopos",
+                        type_label="Single/EP",
+                        date_label="12 December 2026",
+                        spotify_url="https://open.spotify.com/album/atopos",
+                        image_url=None,
+                        upcoming=True,
+                        out_on_label="12 December 2026",
+                    ),
+                ],
+            }
+        ],
+        "settings_url": f"{BASE}/settings/tok-settings",
+        "unsubscribe_url": f"{BASE}/unsubscribe/tok-unsub",
+    }
+    values.update(overrides)
+    return values
+
+
+def confirm() -> dict[str, Any]:
+    return {"confirm_url": f"{BASE}/confirm/tok-confirm"}
+
+
+def relink() -> dict[str, Any]:
+    return {
+        "relink_url": f"{BASE}/relink/tok-relink",
+        "settings_url": f"{BASE}/settings/tok-settings",
+        "unsubscribe_url": f"{BASE}/unsubscribe/tok-unsub",
+    }
+
+
+def expiry_reminder(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "relink_url": f"{BASE}/relink/tok-relink",
+        "expires_on_label": "3 January 2027",
+        "settings_url": f"{BASE}/settings/tok-settings",
+        "unsubscribe_url": f"{BASE}/unsubscribe/tok-unsub",
+    }
+    values.update(overrides)
+    return values
+
+
+CONTEXTS = {
+    "digest": digest,
+    "confirm": confirm,
+    "relink": relink,
+    "expiry_reminder": expiry_reminder,
+}
+# A link each kind must carry in both parts.
+KEY_LINKS = {
+    "digest": "https://open.spotify.com/album/fossora",
+    "confirm": f"{BASE}/confirm/tok-confirm",
+    "relink": f"{BASE}/relink/tok-relink",
+    "expiry_reminder": f"{BASE}/relink/tok-relink",
+}
