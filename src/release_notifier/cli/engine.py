@@ -1,12 +1,63 @@
-"""Commands of the release engine: `db upgrade`, `make-key`."""
+"""Commands of the release engine: `run`, `status`, `db upgrade`, `make-key`."""
 
 from __future__ import annotations
 
 import click
 from cryptography.fernet import Fernet
 
+from release_notifier.clock import utcnow
 from release_notifier.db import open_database
-from release_notifier.settings import load_settings
+from release_notifier.jobs.run import run_once
+from release_notifier.jobs.schedule import artists_due
+from release_notifier.mail.send import MailError, check_smtp
+from release_notifier.settings import ConfigError, Settings, load_settings
+from release_notifier.spotify.budget import RequestBudget, paused_until
+
+
+def settings_for_work() -> Settings:
+    """Settings with everything a run needs, or a ConfigError naming what is missing."""
+    settings = load_settings()
+    settings.require("spotipy_client_id", "spotipy_client_secret", "db_encryption_key")
+    settings.require("flask_secret_key")
+    settings.token_cipher  # noqa: B018 - parses DB_ENCRYPTION_KEY now, not mid-run
+    return settings
+
+
+@click.command("run")
+def run_command() -> None:
+    """Do all due work now: refresh follows, check artists, send due digests; print a summary."""
+    settings = settings_for_work()
+    try:
+        check_smtp(settings)
+    except MailError as exc:
+        raise ConfigError(f"SMTP_HOST: {exc}") from None
+    database = open_database(settings.database_url)
+    try:
+        summary = run_once(settings, database, trigger="cli")
+    finally:
+        database.dispose()
+    for line in summary.lines():
+        click.echo(line)
+
+
+@click.command("status")
+def status_command() -> None:
+    """Show the Spotify request budget, any quota pause, and how many artists are due."""
+    settings = load_settings()
+    database = open_database(settings.database_url)
+    try:
+        budget = RequestBudget(database, settings.spotify_daily_request_budget)
+        used = budget.used()
+        until = paused_until(database)
+        due = artists_due(database, settings, utcnow())
+        oldest = budget.oldest_in_window()
+    finally:
+        database.dispose()
+    click.echo(f"requests in the last 24 h: {used} of {settings.spotify_daily_request_budget}")
+    click.echo(f"requests left: {max(settings.spotify_daily_request_budget - used, 0)}")
+    click.echo(f"paused until: {until.isoformat(sep=' ') + ' UTC' if until else 'not paused'}")
+    click.echo(f"artists due for a check: {len(due)}")
+    click.echo(f"oldest request in the window: {oldest.isoformat(sep=' ') if oldest else '-'}")
 
 
 @click.group("db")
@@ -29,4 +80,4 @@ def make_key() -> None:
     click.echo(Fernet.generate_key().decode())
 
 
-commands: list[click.Command] = [db_group, make_key]
+commands: list[click.Command] = [run_command, status_command, db_group, make_key]

@@ -1,0 +1,1 @@
+"""Digests: compose each user's email from their ledger, claim it, send it exactly once."""

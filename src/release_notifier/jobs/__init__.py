@@ -1,0 +1,1 @@
+"""Jobs: the run (sync -> check -> compose -> send) and how it is triggered."""

@@ -1,0 +1,360 @@
+"""The run: follow sync -> artist checks -> due digests -> notices, under one database lease.
+
+Spotify is the scarce resource: a quota ban stops all Spotify work at once and records until
+when; the digests still go out with what was already checked, and the next run resumes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from release_notifier.clock import utcnow
+from release_notifier.crypto import TokenDecryptError, decrypt_token, encrypt_token
+from release_notifier.db import Database
+from release_notifier.db.models import Run as RunRow
+from release_notifier.db.models import User
+from release_notifier.digests.delivery import (
+    claim_digest,
+    claimed_digest_ids,
+    deliver_digest,
+    due_user_ids,
+)
+from release_notifier.jobs.lease import RunLease
+from release_notifier.jobs.schedule import artists_due, follow_sync_due, queue_account_notices
+from release_notifier.mail.send import SmtpSender
+from release_notifier.notices import send_pending_notices
+from release_notifier.releases.checks import ArtistChecker
+from release_notifier.releases.follows import sync_follows
+from release_notifier.settings import Settings
+from release_notifier.spotify.budget import RequestBudget, pause_until, paused_until
+from release_notifier.spotify.client import Pacer, SpotifyClient
+from release_notifier.spotify.errors import (
+    InvalidGrant,
+    NotAllowlisted,
+    QuotaExceeded,
+    SpotifyError,
+)
+from release_notifier.spotify.oauth import TokenSet
+
+logger = logging.getLogger(__name__)
+
+MAX_MAIL_FAILURES = 3
+
+
+@dataclass
+class RunSummary:
+    """What a run did; printed by `release-notifier run` and stored on the `runs` row."""
+
+    users: int = 0
+    follows_refreshed: int = 0
+    artists_checked: int = 0
+    artists_unchecked: int = 0
+    requests: int = 0
+    releases_found: int = 0
+    emails_sent: int = 0
+    notices_sent: int = 0
+    problems: list[str] = field(default_factory=list)
+    paused_until: str | None = None
+    skipped: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        if self.skipped:
+            return ["another run is in progress: nothing done"]
+        lines = [
+            f"users: {self.users}",
+            f"follow lists refreshed: {self.follows_refreshed}",
+            f"artists checked: {self.artists_checked} (left unchecked: {self.artists_unchecked})",
+            f"spotify requests: {self.requests}",
+            f"new releases found: {self.releases_found}",
+            f"digests sent: {self.emails_sent}",
+            f"other emails sent: {self.notices_sent}",
+        ]
+        if self.paused_until:
+            lines.append(f"spotify paused until {self.paused_until} UTC (quota); work resumes then")
+        lines += [f"problem: {problem}" for problem in self.problems]
+        return lines
+
+
+class Run:
+    """One pass of the work; `execute()` returns its summary."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        sender: SmtpSender | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.sender = sender
+        self.sleep = sleep
+        self.now = utcnow()
+        self.summary = RunSummary()
+        self.budget = RequestBudget(database, settings.spotify_daily_request_budget)
+        self.pacer = Pacer(sleep=sleep)
+
+    # Spotify ------------------------------------------------------------------------------
+
+    def client_for(self, user: User) -> SpotifyClient | None:
+        """A client acting as `user`, persisting a rotated refresh token; None without a token."""
+        if user.refresh_token_enc is None:
+            return None
+        try:
+            refresh = decrypt_token(self.settings.token_cipher, user.id, user.refresh_token_enc)
+        except TokenDecryptError as exc:
+            self.summary.problems.append(f"user {user.id}: {exc}")
+            return None
+        user_id = user.id
+
+        def keep_rotated(tokens: TokenSet) -> None:
+            if tokens.refresh_token and tokens.refresh_token != refresh:
+                with self.database.session() as session:
+                    row = session.get(User, user_id)
+                    if row is not None:
+                        row.refresh_token_enc = encrypt_token(
+                            self.settings.token_cipher, user_id, tokens.refresh_token
+                        )
+
+        return SpotifyClient(
+            self.settings,
+            refresh_token=refresh,
+            on_refresh=keep_rotated,
+            budget=self.budget,
+            pacer=self.pacer,
+            sleep=self.sleep,
+        )
+
+    def linked_users(self) -> list[User]:
+        """Users whose Spotify link works: confirmed, subscribed, token present, no re-link due."""
+        with self.database.session() as session:
+            return list(
+                session.scalars(
+                    select(User)
+                    .where(
+                        User.confirmed_at.is_not(None),
+                        User.unsubscribed_at.is_(None),
+                        User.refresh_token_enc.is_not(None),
+                        User.needs_relink_since.is_(None),
+                    )
+                    .order_by(User.id)
+                )
+            )
+
+    def mark_needs_relink(self, user_id: int) -> None:
+        """invalid_grant: the token is discarded and never retried; the user gets one email."""
+        with self.database.session() as session:
+            user = session.get(User, user_id)
+            if user is not None and user.needs_relink_since is None:
+                user.needs_relink_since = self.now
+                user.refresh_token_enc = None
+        self.summary.problems.append(f"user {user_id}: Spotify link expired or revoked")
+
+    def pause(self, exc: QuotaExceeded) -> None:
+        until = self.now + timedelta(seconds=exc.retry_after)
+        pause_until(self.database, until, str(exc))
+        self.summary.paused_until = until.isoformat(sep=" ")
+        logger.warning("spotify work paused until %s: %s", until.isoformat(), exc)
+
+    def spotify_work(self) -> None:
+        """Refresh due follow lists, then check due artists; stop everything on a quota ban."""
+        until = paused_until(self.database)
+        if until is not None:
+            self.summary.paused_until = until.isoformat(sep=" ")
+            self.summary.artists_unchecked = len(
+                artists_due(self.database, self.settings, self.now)
+            )
+            return
+        users = self.linked_users()
+        try:
+            healthy = self.sync_follow_lists(users)
+            self.check_artists(healthy)
+        except QuotaExceeded as exc:
+            self.pause(exc)
+            self.summary.artists_unchecked = len(
+                artists_due(self.database, self.settings, self.now)
+            )
+
+    def sync_follow_lists(self, users: list[User]) -> list[User]:
+        """Refresh follow lists that are due; returns the users whose tokens still work."""
+        healthy = []
+        for user in users:
+            if not follow_sync_due(self.settings, user, self.now):
+                healthy.append(user)
+                continue
+            client = self.client_for(user)
+            if client is None:
+                continue
+            try:
+                sync_follows(
+                    self.database, client, user.id, self.now, self.settings.initial_lookback_days
+                )
+                self.summary.follows_refreshed += 1
+                healthy.append(user)
+            except InvalidGrant:
+                self.mark_needs_relink(user.id)
+            except NotAllowlisted:
+                self.summary.problems.append(
+                    f"user {user.id}: Spotify account not on the app's user list (dashboard)"
+                )
+            except QuotaExceeded:
+                raise
+            except SpotifyError as exc:
+                self.summary.problems.append(f"user {user.id}: follow list not refreshed: {exc}")
+                healthy.append(user)
+            finally:
+                self.summary.requests += client.requests_made
+        return healthy
+
+    def check_artists(self, users: list[User]) -> None:
+        """Check each due artist once, concurrently, with the first working user's token."""
+        due = artists_due(self.database, self.settings, self.now)
+        if not due:
+            return
+        for user in users:
+            client = self.client_for(user)
+            if client is None:
+                continue
+            try:
+                remaining = self._check_with(client, due)
+            except InvalidGrant:
+                self.mark_needs_relink(user.id)
+                continue
+            finally:
+                self.summary.requests += client.requests_made
+            self.summary.artists_unchecked = len(remaining)
+            return
+        self.summary.artists_unchecked = len(due)
+        self.summary.problems.append("no working Spotify link to check artists with")
+
+    def _check_with(self, client: SpotifyClient, due: list[tuple[str, bool]]) -> list[str]:
+        """Check artists in a small pool; a quota ban or dead token stops the rest."""
+        checker = ArtistChecker(
+            self.database, client, self.now, self.settings.initial_lookback_days
+        )
+        stop: list[BaseException] = []
+        done: set[str] = set()
+
+        def one(item: tuple[str, bool]) -> None:
+            artist_id, extra = item
+            if stop:
+                return
+            try:
+                result = checker.check(artist_id, extra_groups=extra)
+            except (QuotaExceeded, InvalidGrant) as exc:
+                stop.append(exc)
+                return
+            except SpotifyError as exc:
+                self.summary.problems.append(f"artist {artist_id} skipped this run: {exc}")
+                return
+            done.add(artist_id)
+            self.summary.artists_checked += 1
+            self.summary.releases_found += result.new_releases
+
+        with ThreadPoolExecutor(max_workers=self.settings.spotify_concurrency) as pool:
+            list(pool.map(one, due))
+        if stop:
+            raise stop[0]
+        return [artist_id for artist_id, _ in due if artist_id not in done]
+
+    # Mail ---------------------------------------------------------------------------------
+
+    def mail_work(self, sender: SmtpSender) -> None:
+        """Resend digests a crashed run left claimed, then send every due digest."""
+        failures = 0
+        digest_ids = claimed_digest_ids(self.database)
+        for user_id in due_user_ids(self.database, self.now):
+            digest_id = claim_digest(self.database, self.settings, user_id, self.now)
+            if digest_id is not None:
+                digest_ids.append(digest_id)
+        for digest_id in digest_ids:
+            if failures >= MAX_MAIL_FAILURES:
+                self.summary.problems.append("mail server kept failing: the rest wait for next run")
+                break
+            delivery = deliver_digest(self.database, self.settings, sender, digest_id, self.now)
+            if delivery.sent:
+                self.summary.emails_sent += 1
+                failures = 0
+            elif delivery.error is not None:
+                if delivery.error.permanent:
+                    self.summary.problems.append(f"address refused for good: {delivery.error}")
+                else:
+                    failures += 1
+                    self.summary.problems.append(
+                        f"digest not sent, retried next run: {delivery.error}"
+                    )
+
+    def execute(self) -> RunSummary:
+        lease = RunLease(self.database)
+        if not lease.acquire():
+            self.summary.skipped = True
+            return self.summary
+        sender = self.sender or SmtpSender.from_settings(self.settings)
+        try:
+            self.summary.users = len(self.linked_users())
+            self.spotify_work()
+            lease.renew()
+            queue_account_notices(self.database, self.settings, self.now)
+            self.mail_work(sender)
+            self.summary.notices_sent = send_pending_notices(
+                self.settings, self.database, sender=sender
+            )
+            self.budget.prune()
+        finally:
+            if self.sender is None:
+                sender.close()
+            lease.release()
+        return self.summary
+
+
+def run_once(
+    settings: Settings,
+    database: Database,
+    *,
+    trigger: str = "cli",
+    run_id: int | None = None,
+    sender: SmtpSender | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RunSummary:
+    """Do all due work now; the `runs` row (given or created) records its state and counts."""
+    run_id = _start_run_row(database, trigger, run_id)
+    try:
+        summary = Run(settings, database, sender=sender, sleep=sleep).execute()
+    except Exception:
+        _finish_run_row(database, run_id, "failed", None)
+        raise
+    _finish_run_row(database, run_id, "skipped" if summary.skipped else "done", summary)
+    return summary
+
+
+def _start_run_row(database: Database, trigger: str, run_id: int | None) -> int:
+    with database.session() as session:
+        row = session.get(RunRow, run_id) if run_id is not None else None
+        if row is None:
+            row = RunRow(trigger=trigger, state="queued", created_at=utcnow())
+            session.add(row)
+        row.state, row.started_at = "running", utcnow()
+        session.flush()
+        return row.id
+
+
+def _finish_run_row(
+    database: Database, run_id: int, state: str, summary: RunSummary | None
+) -> None:
+    with database.session() as session:
+        row = session.get(RunRow, run_id)
+        if row is not None:
+            row.state, row.finished_at = state, utcnow()
+            row.summary = summary.as_dict() if summary else None

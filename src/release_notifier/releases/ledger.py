@@ -1,0 +1,129 @@
+"""The ledger: which release each user has been told about, keyed by Spotify album id.
+
+A release enters a user's ledger as `pending` when its latest possible date is inside the user's
+window (after `announce_since` and within INITIAL_LOOKBACK_DAYS of now); otherwise it is recorded
+as `back_catalogue` and never announced. Digests move pending entries to announced exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from release_notifier.db.models import ArtistRelease, Follow, LedgerEntry, Release, User
+from release_notifier.releases.dates import release_range
+from release_notifier.releases.dedupe import dedupe_key
+
+PENDING = "pending"
+BACK_CATALOGUE = "back_catalogue"
+
+
+def announce_cutoff(user: User, now: datetime, lookback_days: int) -> date:
+    """Releases ending before this day are back catalogue for this user."""
+    cutoff = now - timedelta(days=lookback_days)
+    if user.announce_since is not None and user.announce_since > cutoff:
+        cutoff = user.announce_since
+    return cutoff.date()
+
+
+def release_from_item(item: dict[str, Any], now: datetime) -> Release:
+    """A Release row from a Spotify simplified album object."""
+    start, end = release_range(item["release_date"], item.get("release_date_precision"))
+    artists = [{"id": a.get("id") or "", "name": a.get("name") or ""} for a in item["artists"]]
+    images = item.get("images") or []
+    image = min(images, key=lambda i: abs((i.get("width") or 300) - 300)) if images else None
+    return Release(
+        id=item["id"],
+        name=item["name"],
+        album_type=str(item.get("album_type") or "album").lower(),
+        release_date=item["release_date"],
+        release_date_precision=item.get("release_date_precision") or "day",
+        date_start=start,
+        date_end=end,
+        total_tracks=int(item.get("total_tracks") or 0),
+        image_url=image["url"] if image else None,
+        spotify_url=(item.get("external_urls") or {}).get("spotify")
+        or f"https://open.spotify.com/album/{item['id']}",
+        artists=artists,
+        dedupe_key=dedupe_key(
+            item["name"],
+            [a["id"] for a in artists],
+            item["release_date"],
+            int(item.get("total_tracks") or 0),
+        ),
+        first_seen_at=now,
+    )
+
+
+def record_release(
+    session: Session,
+    item: dict[str, Any],
+    artist_id: str,
+    group: str,
+    now: datetime,
+    lookback_days: int,
+) -> bool:
+    """Store a release seen on an artist's page and add it to the followers' ledgers.
+
+    Returns True when the release itself was new to this app.
+    """
+    release = session.get(Release, item["id"])
+    is_new = release is None
+    if release is None:
+        release = release_from_item(item, now)
+        session.add(release)
+    if session.get(ArtistRelease, (artist_id, release.id)) is None:
+        session.add(ArtistRelease(artist_id=artist_id, release_id=release.id, group=group))
+        session.flush()
+        followers = session.scalars(
+            select(User)
+            .join(Follow, Follow.user_id == User.id)
+            .where(Follow.artist_id == artist_id, User.confirmed_at.is_not(None))
+        )
+        for user in followers:
+            add_entry(session, user, release, group, artist_id, now, lookback_days)
+    return is_new
+
+
+def add_entry(
+    session: Session,
+    user: User,
+    release: Release,
+    group: str,
+    artist_id: str,
+    now: datetime,
+    lookback_days: int,
+) -> None:
+    """Put a release in one user's ledger once (a collaboration reached twice stays one entry)."""
+    if session.get(LedgerEntry, (user.id, release.id)) is not None:
+        return
+    status = (
+        PENDING if release.date_end >= announce_cutoff(user, now, lookback_days) else BACK_CATALOGUE
+    )
+    session.add(
+        LedgerEntry(
+            user_id=user.id,
+            release_id=release.id,
+            status=status,
+            group=group,
+            via_artist_id=artist_id,
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def backfill_follow(
+    session: Session, user: User, artist_id: str, now: datetime, lookback_days: int
+) -> None:
+    """A new follow: the artist's known releases enter the user's ledger by the same rule."""
+    rows = session.execute(
+        select(Release, ArtistRelease.group)
+        .join(ArtistRelease, ArtistRelease.release_id == Release.id)
+        .where(ArtistRelease.artist_id == artist_id)
+    )
+    for release, group in rows:
+        add_entry(session, user, release, group, artist_id, now, lookback_days)

@@ -1,0 +1,85 @@
+"""The request budget: SPOTIFY_DAILY_REQUEST_BUDGET over a rolling day, shared through the database.
+
+Development-mode apps share an unpublished daily quota per developer account; exceeding it bans
+the app for up to a day. Every request is recorded before it is sent, so restarts and several
+processes see the same count.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from release_notifier.clock import utcnow
+from release_notifier.db import Database
+from release_notifier.db.models import SpotifyCall, State
+from release_notifier.spotify.errors import BudgetExhausted
+
+WINDOW = timedelta(days=1)
+PAUSED_UNTIL = "spotify_paused_until"
+
+
+class RequestBudget:
+    """Counts requests in the last 24 hours and refuses the one that would exceed `limit`."""
+
+    def __init__(
+        self, database: Database, limit: int, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.database = database
+        self.limit = limit
+        self.clock = clock
+        self._lock = threading.Lock()
+
+    def used(self) -> int:
+        """Requests recorded in the rolling window."""
+        with self.database.session() as session:
+            since = self.clock() - WINDOW
+            return int(session.scalar(select(func.count()).where(SpotifyCall.at > since)) or 0)
+
+    def oldest_in_window(self) -> datetime | None:
+        with self.database.session() as session:
+            since = self.clock() - WINDOW
+            return session.scalar(select(func.min(SpotifyCall.at)).where(SpotifyCall.at > since))
+
+    def spend(self, endpoint: str) -> None:
+        """Record one request, or raise BudgetExhausted with the seconds until one frees up."""
+        with self._lock, self.database.session() as session:
+            now = self.clock()
+            since = now - WINDOW
+            used = session.scalar(select(func.count()).where(SpotifyCall.at > since)) or 0
+            if used >= self.limit:
+                oldest = session.scalar(
+                    select(func.min(SpotifyCall.at)).where(SpotifyCall.at > since)
+                )
+                wait = ((oldest or now) + WINDOW - now).total_seconds()
+                raise BudgetExhausted(
+                    f"daily request budget of {self.limit} spent", retry_after=max(wait, 1.0)
+                )
+            session.add(SpotifyCall(at=now, endpoint=endpoint[:64], status=0))
+
+    def prune(self) -> None:
+        """Forget requests older than the window."""
+        with self.database.session() as session:
+            session.execute(delete(SpotifyCall).where(SpotifyCall.at <= self.clock() - WINDOW))
+
+
+def paused_until(database: Database) -> datetime | None:
+    """When Spotify work may resume after a quota ban, if it is still in the future."""
+    with database.session() as session:
+        row = session.get(State, PAUSED_UNTIL)
+        if row is None or row.expires_at is None or row.expires_at <= utcnow():
+            return None
+        return row.expires_at
+
+
+def pause_until(database: Database, until: datetime, reason: str) -> None:
+    """Persist a pause of all Spotify work (kept if a later pause is already recorded)."""
+    with database.session() as session:
+        row = session.get(State, PAUSED_UNTIL)
+        if row is None:
+            session.add(State(key=PAUSED_UNTIL, value=reason, expires_at=until))
+        elif row.expires_at is None or row.expires_at < until:
+            row.value, row.expires_at = reason, until

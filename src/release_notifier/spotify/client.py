@@ -1,0 +1,239 @@
+"""A small Spotify Web API client for the endpoints a development-mode app still has.
+
+The 429 policy is ours, not a library's: a short Retry-After is waited out (bounded), a quota ban
+or a long Retry-After raises QuotaExceeded at once so the run can stop and resume later.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from release_notifier.clock import utcnow
+from release_notifier.settings import Settings
+from release_notifier.spotify.budget import RequestBudget
+from release_notifier.spotify.errors import (
+    NotAllowlisted,
+    QuotaExceeded,
+    SpotifyError,
+    SpotifyUnavailable,
+    Unauthorized,
+)
+from release_notifier.spotify.oauth import TokenSet, refresh_access_token
+
+logger = logging.getLogger(__name__)
+
+ALBUMS_PAGE_LIMIT = 10  # the most /artists/{id}/albums accepts since 2026
+FOLLOWING_PAGE_LIMIT = 50
+SERVER_RETRIES = 3
+SHORT_429_RETRIES = 3
+ENDPOINT_ID = re.compile(r"/[0-9A-Za-z]{22}(?=/|$)")
+
+Sleep = Callable[[float], None]
+
+
+class Pacer:
+    """Spaces requests out once Spotify has said 429, instead of retrying into more of them."""
+
+    def __init__(self, sleep: Sleep = time.sleep, monotonic: Callable[[], float] = time.monotonic):
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.interval = 0.0
+        self._next_at = 0.0
+        self._lock = threading.Lock()
+
+    def wait_turn(self) -> None:
+        with self._lock:
+            now = self.monotonic()
+            delay = self._next_at - now
+            self._next_at = max(now, self._next_at) + self.interval
+        if delay > 0:
+            self.sleep(delay)
+
+    def slow_down(self) -> None:
+        """After a short 429: at least 0.25 s between requests, doubling up to 4 s."""
+        with self._lock:
+            self.interval = min(max(self.interval * 2, 0.25), 4.0)
+
+
+def _retry_after(response: requests.Response) -> float:
+    try:
+        return max(float(response.headers.get("Retry-After", "1")), 0.0)
+    except ValueError:
+        return 1.0
+
+
+def _error_body(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {"message": response.text[:200]}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {"message": str(error)}
+
+
+class SpotifyClient:
+    """One user's view of the Web API (or none, for catalogue reads with that user's token).
+
+    `on_refresh` is called with the new TokenSet whenever the access token is refreshed, so the
+    caller can persist a rotated refresh token.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        on_refresh: Callable[[TokenSet], None] | None = None,
+        budget: RequestBudget | None = None,
+        pacer: Pacer | None = None,
+        http: requests.Session | None = None,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.base_url = settings.spotify_api_base_url
+        self.access_token = access_token
+        self.refresh_token = refresh_token
+        self.on_refresh = on_refresh
+        self.budget = budget
+        self.sleep = sleep
+        self.pacer = pacer or Pacer(sleep=sleep)
+        self.http = http or requests.Session()
+        self.requests_made = 0
+        self._token_lock = threading.Lock()
+
+    # Endpoints -------------------------------------------------------------------------------
+
+    def me(self) -> dict[str, Any]:
+        """The current user: `account_id` (May 2026) or `id` identifies the account."""
+        return self.get("/me")
+
+    def followed_artists(self) -> Iterator[dict[str, Any]]:
+        """Every followed artist, 50 a page by cursor (ceil(N/50) requests)."""
+        params: dict[str, Any] = {"type": "artist", "limit": FOLLOWING_PAGE_LIMIT}
+        while True:
+            page = self.get("/me/following", params)["artists"]
+            items = page.get("items") or []
+            yield from items
+            after = (page.get("cursors") or {}).get("after")
+            if not page.get("next") or not after or len(items) < FOLLOWING_PAGE_LIMIT:
+                return
+            params = {**params, "after": after}
+
+    def artist_albums_page(
+        self, artist_id: str, include_groups: str, offset: int = 0, limit: int = ALBUMS_PAGE_LIMIT
+    ) -> dict[str, Any]:
+        """One offset page of an artist's releases in the given groups, newest first per group."""
+        return self.get(
+            f"/artists/{artist_id}/albums",
+            {
+                "include_groups": include_groups,
+                "market": self.settings.spotify_market,
+                "limit": min(limit, ALBUMS_PAGE_LIMIT),
+                "offset": offset,
+            },
+        )
+
+    def album(self, album_id: str) -> dict[str, Any]:
+        return self.get(f"/albums/{album_id}", {"market": self.settings.spotify_market})
+
+    # Transport -------------------------------------------------------------------------------
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """GET a Web API path with the retry, refresh and 429 rules; returns the JSON body."""
+        refreshed = False
+        server_failures = 0
+        short_429s = 0
+        while True:
+            response = self._send(path, params)
+            status = response.status_code
+            if status == 200:
+                try:
+                    body = response.json()
+                except ValueError:
+                    body = None
+                if isinstance(body, dict):
+                    return body
+                server_failures += 1
+                self._back_off_or_raise(server_failures, f"{path}: unreadable body")
+            elif status == 401:
+                if refreshed or not self.refresh_token:
+                    raise Unauthorized(f"{path}: 401 after refresh", status=401)
+                self._refresh()
+                refreshed = True
+            elif status == 429:
+                short_429s += 1
+                self._handle_429(path, response, short_429s)
+            elif status >= 500:
+                server_failures += 1
+                self._back_off_or_raise(server_failures, f"{path}: {status}")
+            elif status == 403 and "not registered" in response.text.lower():
+                raise NotAllowlisted(
+                    "this Spotify account is not on the app's user list", status=403
+                )
+            else:
+                message = str(_error_body(response).get("message") or "")
+                raise SpotifyError(f"{path}: {status} {message}".strip(), status=status)
+
+    def _send(self, path: str, params: dict[str, Any] | None) -> requests.Response:
+        """One HTTP request, counted against the budget; network failures come back as 599."""
+        if self.access_token is None and self.refresh_token:
+            self._refresh()
+        if self.budget is not None:
+            self.budget.spend(ENDPOINT_ID.sub("/{id}", path))
+        self.pacer.wait_turn()
+        self.requests_made += 1
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        try:
+            return self.http.get(
+                url,
+                params=params,
+                headers={"Authorization": f"Bearer {self.access_token}"},
+                timeout=self.settings.spotify_timeout_seconds,
+            )
+        except requests.RequestException as exc:
+            logger.warning("spotify %s failed: %s", urlsplit(url).path, type(exc).__name__)
+            failed = requests.Response()
+            failed.status_code = 599
+            return failed
+
+    def _handle_429(self, path: str, response: requests.Response, count: int) -> None:
+        wait = _retry_after(response)
+        reason = _error_body(response).get("reason")
+        if reason == "QUOTA_EXCEEDED" or wait > self.settings.spotify_max_wait_seconds:
+            raise QuotaExceeded(
+                f"{path}: 429 {reason or 'long Retry-After'} ({int(wait)} s)", retry_after=wait
+            )
+        if count > SHORT_429_RETRIES:
+            raise QuotaExceeded(f"{path}: 429 kept coming after waiting", retry_after=wait)
+        logger.info("spotify rate limit: waiting %.0f s", wait)
+        self.pacer.slow_down()
+        self.sleep(wait)
+
+    def _back_off_or_raise(self, failures: int, what: str) -> None:
+        if failures >= SERVER_RETRIES:
+            raise SpotifyUnavailable(f"{what} after {failures} tries", status=None)
+        self.sleep(0.5 * 2 ** (failures - 1))
+
+    def _refresh(self) -> None:
+        """Refresh the access token once for all threads; InvalidGrant propagates."""
+        stale = self.access_token
+        with self._token_lock:
+            if self.access_token != stale:
+                return  # another thread already refreshed it
+            if not self.refresh_token:
+                raise Unauthorized("no refresh token", status=401)
+            tokens = refresh_access_token(self.settings, self.refresh_token)
+            self.access_token = tokens.access_token
+            self.refresh_token = tokens.refresh_token or self.refresh_token
+            if self.on_refresh is not None:
+                self.on_refresh(tokens)
+            logger.debug("refreshed spotify access token at %s", utcnow().isoformat())
