@@ -1,0 +1,464 @@
+"""A faithful local Spotify: the Web API and the Accounts service as a 2026 development-mode app
+sees them, served over real HTTP on 127.0.0.1 for tests, the demo and development.
+
+Profiles: `dev_new` (default; an app created after 2026-02-11) and `extended` (the fields and
+batch endpoints development mode lost, artist-albums limit up to 50, no user cap).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from release_notifier import clock
+from release_notifier.sandbox.emulator_api import error_body, register_api_routes
+from release_notifier.sandbox.emulator_data import (
+    GROUPS,
+    Account,
+    Catalogue,
+    Release,
+    make_id,
+    make_upc,
+    release_date_precision,
+)
+from release_notifier.sandbox.emulator_images import cover_svg
+from release_notifier.sandbox.emulator_json import Shapes
+from release_notifier.sandbox.emulator_knobs import FailRule, Knobs, Quota, RecordedRequest
+from release_notifier.sandbox.emulator_oauth import (
+    Authorization,
+    Grants,
+    RedirectRules,
+    register_oauth_routes,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RecordedRequest", "SpotifyEmulator"]
+
+PROFILES = ("dev_new", "extended")
+DEV_MODE_USER_CAP = 5
+ALBUM_TYPES = ("album", "single", "compilation")
+NOT_ALLOWLISTED = "User not registered in the Developer Dashboard"
+INVALID_TOKEN = "Missing/invalid/expired access token"
+WWW_AUTHENTICATE_INVALID = (
+    'Bearer realm="spotify", error="invalid_token", error_description="Invalid access token"'
+)
+WWW_AUTHENTICATE_MISSING = (
+    'Bearer realm="spotify", error="missing_token", error_description="No token provided"'
+)
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Request lines go to our debug log, not stderr."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        logger.debug("emulator %s: " + message, type, *args)
+
+
+class SpotifyEmulator:
+    """One emulated Spotify app (client id, secret, redirect URIs) and its world."""
+
+    def __init__(
+        self,
+        *,
+        profile: str = "dev_new",
+        client_id: str = "sandbox-client-id",
+        client_secret: str = "sandbox-client-secret",  # noqa: S107 (a sandbox's known secret)
+        redirect_uris: list[str] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        rotate_refresh_tokens: bool = False,
+        port: int = 0,
+        user_cap: int | None = DEV_MODE_USER_CAP,
+    ) -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+        self.profile = profile
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.redirect_rules = RedirectRules(redirect_uris)
+        self.rotate_refresh_tokens = rotate_refresh_tokens
+        self.user_cap = user_cap if profile != "extended" else None
+        self.latency = 0.0
+        self.lock = threading.RLock()
+        self.catalogue = Catalogue()
+        self.grants = Grants()
+        self.knobs = Knobs()
+        self.shapes = Shapes(self.catalogue, "", profile)
+        self._clock = clock
+        self._port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.app = self._build_app()
+
+    # Lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> SpotifyEmulator:
+        """Listen on 127.0.0.1 (port 0: any free port) and serve from a daemon thread."""
+        server = make_server(
+            "127.0.0.1", self._port, self.app, threaded=True, request_handler=_QuietRequestHandler
+        )
+        self._server = server
+        self.shapes.base_url = f"http://127.0.0.1:{server.server_port}"
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="spotify-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        logger.info("Spotify emulator (%s) listening on %s", self.profile, self.base_url)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket (serve_forever closes it on the way out)."""
+        if self._server is not None:
+            self._server.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> SpotifyEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if not self.shapes.base_url:
+            raise RuntimeError("start() the emulator before asking for its URL")
+        return self.shapes.base_url
+
+    @property
+    def api_base_url(self) -> str:
+        return self.base_url + "/v1"
+
+    @property
+    def accounts_base_url(self) -> str:
+        return self.base_url
+
+    def now(self) -> datetime:
+        """The emulator's clock: the injected one, else the app's (which time-machine moves)."""
+        return self._clock() if self._clock is not None else clock.utcnow()
+
+    # Catalogue --------------------------------------------------------------------------
+
+    def add_artist(
+        self, name: str, artist_id: str | None = None, *, genres: Iterable[str] = ()
+    ) -> str:
+        """Add an artist; returns its 22-character base62 id."""
+        with self.lock:
+            return self.catalogue.add_artist(name, artist_id, genres)
+
+    def add_release(
+        self,
+        artist_ids: str | list[str],
+        name: str,
+        *,
+        group: str = "album",
+        release_date: str = "2026-11-20",
+        precision: str | None = None,
+        total_tracks: int = 10,
+        album_type: str | None = None,
+        main_artists: list[str] | None = None,
+        album_id: str | None = None,
+        explicit: bool = False,
+        upc: str | None = None,
+    ) -> str:
+        """Add a release shown on the albums page of every artist in `artist_ids`, in `group`."""
+        listed_on = [artist_ids] if isinstance(artist_ids, str) else list(artist_ids)
+        if not listed_on:
+            raise ValueError("a release needs at least one artist")
+        if group not in GROUPS:
+            raise ValueError(f"group must be one of {', '.join(GROUPS)}, not {group!r}")
+        if total_tracks < 1:
+            raise ValueError("total_tracks must be at least 1")
+        album_type = album_type or ("album" if group == "appears_on" else group)
+        if album_type.lower() not in ALBUM_TYPES:
+            raise ValueError(f"album_type must be one of {', '.join(ALBUM_TYPES)} (any case)")
+        exact_precision = release_date_precision(release_date, precision)
+        with self.lock:
+            sequence = self.catalogue.next_sequence()
+            new_id = album_id or make_id("album", name, release_date, str(sequence))
+            if main_artists is None:
+                various = group == "appears_on"
+                main_artists = [self.catalogue.various_artists()] if various else listed_on
+            release = Release(
+                id=new_id,
+                name=name,
+                release_date=release_date,
+                precision=exact_precision,
+                total_tracks=total_tracks,
+                album_type=album_type,
+                main_artists=list(main_artists),
+                groups=dict.fromkeys(listed_on, group),
+                explicit=explicit,
+                upc=upc or make_upc(new_id),
+                sequence=sequence,
+            )
+            return self.catalogue.add_release(release)
+
+    def remove_release(self, album_id: str) -> None:
+        """Take a release off Spotify (every artist page, and /albums/{id} gives 404)."""
+        with self.lock:
+            self.catalogue.remove_release(album_id)
+
+    def add_account(
+        self,
+        user_id: str | None = None,
+        *,
+        display_name: str = "Listener",
+        follows: Iterable[str] = (),
+        allowlisted: bool = True,
+        account_id: str | None = None,
+    ) -> str:
+        """Add a Spotify account; development mode allow-lists at most `user_cap` (5) of them."""
+        with self.lock:
+            capped = self.user_cap is not None and allowlisted
+            if capped and self.catalogue.allowlisted_count() >= (self.user_cap or 0):
+                raise ValueError(
+                    f"a development-mode app allow-lists at most {self.user_cap} users; "
+                    "pass allowlisted=False, user_cap=None or profile='extended'"
+                )
+            sequence = self.catalogue.next_sequence()
+            user_id = user_id or make_id("user", display_name, str(sequence), length=28).lower()
+            account = Account(
+                user_id=user_id,
+                account_id=account_id or make_id("account", user_id),
+                display_name=display_name,
+                allowlisted=allowlisted,
+                follows=set(follows),
+            )
+            return self.catalogue.add_account(account)
+
+    def follow(self, user_id: str, artist_id: str) -> None:
+        with self.lock:
+            self.catalogue.require_artist(artist_id)
+            self.catalogue.require_account(user_id).follows.add(artist_id)
+
+    def unfollow(self, user_id: str, artist_id: str) -> None:
+        with self.lock:
+            self.catalogue.require_account(user_id).follows.discard(artist_id)
+
+    # OAuth helpers ----------------------------------------------------------------------
+
+    def grant_code(self, user_id: str, redirect_uri: str, scope: str = "user-follow-read") -> str:
+        """A code as if `user_id` had just agreed on the consent page for `redirect_uri`."""
+        if not self.redirect_rules.allows(redirect_uri):
+            raise ValueError(f"redirect URI {redirect_uri!r} is not registered for this app")
+        with self.lock:
+            self.catalogue.require_account(user_id)
+            authorization = Authorization(user_id, scope, self.now())
+            return self.grants.new_code(authorization, redirect_uri)
+
+    def issue_tokens(self, user_id: str) -> dict[str, str]:
+        """Access and refresh tokens for `user_id`, authorized now, without the browser flow."""
+        with self.lock:
+            self.catalogue.require_account(user_id)
+            now = self.now()
+            answer = self.grants.issue(
+                Authorization(user_id, "user-follow-read", now), now, refresh=True
+            )
+        return {"access_token": answer["access_token"], "refresh_token": answer["refresh_token"]}
+
+    def revoke(self, user_id: str) -> None:
+        """The user removed the app: their refresh tokens answer "Refresh token revoked"."""
+        with self.lock:
+            self.grants.revoke(user_id)
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far now gets 401."""
+        with self.lock:
+            self.grants.expire_access_tokens()
+
+    # Knobs ------------------------------------------------------------------------------
+
+    def fail(
+        self,
+        path_regex: str,
+        status: int,
+        *,
+        times: int = 1,
+        body: str | dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """The next `times` requests whose path matches get this answer; status 0 drops the
+        connection without any response."""
+        if status != 0 and not 100 <= status <= 599:
+            raise ValueError("status must be 0 (drop the connection) or an HTTP status")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        rule = FailRule(re.compile(path_regex), status, times, body, dict(headers or {}), delay)
+        with self.lock:
+            self.knobs.fail_rules.append(rule)
+
+    def rate_limit(self, times: int, retry_after: int = 1) -> None:
+        """The next `times` /v1 requests get the short 429 "API rate limit exceeded"."""
+        with self.lock:
+            self.knobs.rate_limited = times
+            self.knobs.rate_retry_after = retry_after
+
+    def set_quota(
+        self, limit: int | None, *, retry_after: int = 48925, window_seconds: int = 86400
+    ) -> None:
+        """At most `limit` /v1 requests per rolling window, then 429 QUOTA_EXCEEDED (None: off)."""
+        with self.lock:
+            self.knobs.quota = (
+                Quota(limit, retry_after, timedelta(seconds=window_seconds))
+                if limit is not None
+                else None
+            )
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request answered so far (a copy), oldest first."""
+        with self.lock:
+            return list(self.knobs.recorded)
+
+    def count(self, path_regex: str | None = None) -> int:
+        """How many /v1 requests were answered (any status), optionally matching a regex."""
+        with self.lock:
+            return self.knobs.count(path_regex)
+
+    def reset_counts(self) -> None:
+        with self.lock:
+            self.knobs.recorded.clear()
+
+    # The Flask app ----------------------------------------------------------------------
+
+    def _build_app(self) -> Flask:
+        app = Flask(__name__)
+        app.before_request(self._gatekeeper)
+        app.after_request(self._record)
+        app.register_error_handler(HTTPException, _http_error)
+        register_oauth_routes(app, self)
+        register_api_routes(app, self)
+        app.add_url_rule("/images/<kind>/<item_id>/<int:size>.svg", "image", self._image)
+        return app
+
+    def _gatekeeper(self) -> Response | None:
+        """Before any route: latency, injected failures, rate limit, quota, then the token."""
+        path = request.path
+        api = path.startswith("/v1/")
+        if api and self.latency:
+            time.sleep(self.latency)
+        with self.lock:
+            rule = self.knobs.take_failure(path)
+        if rule is not None:
+            return _injected_answer(rule)
+        if not api:
+            return None
+        limited = self._limits_answer()
+        return limited if limited is not None else self._authenticate()
+
+    def _limits_answer(self) -> Response | None:
+        with self.lock:
+            retry_after = self.knobs.take_rate_limit()
+            if retry_after is not None:
+                body = error_body(429, "API rate limit exceeded")
+            else:
+                quota = self.knobs.quota
+                if quota is None or quota.admit(self.now()):
+                    return None
+                retry_after = quota.retry_after
+                body = error_body(429, "Too many requests", "QUOTA_EXCEEDED")
+        response = jsonify(body)
+        response.status_code = 429
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    def _authenticate(self) -> Response | None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return _unauthorized(WWW_AUTHENTICATE_MISSING)
+        with self.lock:
+            grant = self.grants.access(token, self.now())
+            account = self.catalogue.accounts.get(grant.user_id) if grant else None
+        if grant is None or account is None:
+            return _unauthorized(WWW_AUTHENTICATE_INVALID)
+        if not account.allowlisted:
+            return Response(NOT_ALLOWLISTED, 403, mimetype="text/plain")
+        g.grant = grant
+        return None
+
+    def _record(self, response: Response) -> Response:
+        status = 0 if g.get("dropped") else response.status_code
+        query = request.args.to_dict()
+        with self.lock:
+            self.knobs.recorded.append(
+                RecordedRequest(request.method, request.path, query, status, self.now())
+            )
+        return response
+
+    def _image(self, kind: str, item_id: str, size: int) -> Response:
+        with self.lock:
+            if kind == "album" and item_id in self.catalogue.releases:
+                title = self.catalogue.releases[item_id].name
+            elif kind == "artist" and item_id in self.catalogue.artists:
+                title = self.catalogue.artists[item_id].name
+            else:
+                return Response("not found", 404, mimetype="text/plain")
+        return Response(cover_svg(title, item_id, size), 200, mimetype="image/svg+xml")
+
+
+def _unauthorized(challenge: str) -> Response:
+    response = jsonify(error_body(401, INVALID_TOKEN))
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def _injected_answer(rule: FailRule) -> Response:
+    """The answer a fail() rule asked for; status 0 shuts the socket so no response arrives."""
+    if rule.delay:
+        time.sleep(rule.delay)
+    if rule.status == 0:
+        g.dropped = True
+        connection = request.environ.get("werkzeug.socket")
+        if isinstance(connection, socket.socket):
+            connection.shutdown(socket.SHUT_RDWR)
+        return Response("", 500)
+    body = rule.body
+    if body is None:
+        body = error_body(rule.status, _phrase(rule.status))
+    response = jsonify(body) if isinstance(body, dict) else Response(body, mimetype="text/plain")
+    response.status_code = rule.status
+    response.headers.update(rule.headers)
+    return response
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _http_error(exc: HTTPException) -> Response | HTTPException:
+    """Web API routing errors come back in Spotify's JSON error shape."""
+    if not request.path.startswith("/v1/") or exc.code is None:
+        return exc
+    message = "Service not found" if exc.code == 404 else exc.name
+    response = jsonify(error_body(exc.code, message))
+    response.status_code = exc.code
+    return response

@@ -1,0 +1,377 @@
+"""The emulated Spotify Accounts service: consent page, codes, access and refresh tokens.
+
+Rules kept from Spotify (2026): codes are single-use and live 10 minutes, access tokens an hour,
+and a refresh token dies 183 days after the user's original consent however often it is used.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import Flask, Response, jsonify, render_template_string, request
+
+if TYPE_CHECKING:
+    from release_notifier.sandbox.emulator import SpotifyEmulator
+
+ACCESS_TOKEN_LIFETIME = timedelta(seconds=3600)
+CODE_LIFETIME = timedelta(minutes=10)
+REFRESH_TOKEN_LIFETIME = timedelta(days=183)
+LOOPBACK_HOSTS = ("127.0.0.1", "::1")
+KNOWN_SCOPES = frozenset(
+    [
+        "ugc-image-upload",
+        "user-read-playback-state",
+        "user-modify-playback-state",
+        "user-read-currently-playing",
+        "app-remote-control",
+        "streaming",
+        "playlist-read-private",
+        "playlist-read-collaborative",
+        "playlist-modify-private",
+        "playlist-modify-public",
+        "user-follow-modify",
+        "user-follow-read",
+        "user-read-playback-position",
+        "user-top-read",
+        "user-read-recently-played",
+        "user-library-modify",
+        "user-library-read",
+        "user-read-email",
+        "user-read-private",
+        "user-personalized",
+    ]
+)
+
+
+class TokenError(Exception):
+    """An OAuth error answer from /api/token: HTTP 400 with `error` and `error_description`."""
+
+    def __init__(self, error: str, description: str | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.description = description
+
+    def body(self) -> dict[str, str]:
+        body = {"error": self.error}
+        if self.description is not None:
+            body["error_description"] = self.description
+        return body
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """One consent by one user; every refresh token born of it shares its deadline."""
+
+    user_id: str
+    scope: str
+    authorized_at: datetime
+
+
+@dataclass
+class CodeGrant:
+    authorization: Authorization
+    redirect_uri: str
+    issued_at: datetime
+    used: bool = False
+
+
+@dataclass
+class RefreshGrant:
+    authorization: Authorization
+    revoked: bool = False
+
+
+@dataclass
+class AccessGrant:
+    user_id: str
+    scope: str
+    expires_at: datetime
+
+
+def _is_loopback_http(uri: str) -> bool:
+    parts = urlsplit(uri)
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+
+
+def check_registrable(uri: str) -> None:
+    """Spotify only registers HTTPS URIs and http loopback literals; never `localhost`."""
+    parts = urlsplit(uri)
+    if parts.hostname == "localhost":
+        raise ValueError(f"redirect URI {uri!r} uses localhost, which Spotify rejects")
+    if not (parts.scheme == "https" and parts.hostname) and not _is_loopback_http(uri):
+        raise ValueError(f"redirect URI {uri!r} must be https or http://127.0.0.1 / http://[::1]")
+
+
+def _without_port(uri: str) -> str:
+    parts = urlsplit(uri)
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    return urlunsplit((parts.scheme, host or "", parts.path, parts.query, parts.fragment))
+
+
+class RedirectRules:
+    """Which redirect URIs the emulated app has registered.
+
+    With a list: exact match, except that a loopback URI registered without a port accepts any
+    port. Without one: any https URI or http loopback literal.
+    """
+
+    def __init__(self, registered: list[str] | None) -> None:
+        for uri in registered or []:
+            check_registrable(uri)
+        self.registered = registered
+
+    def allows(self, uri: str) -> bool:
+        try:
+            check_registrable(uri)
+        except ValueError:
+            return False
+        if self.registered is None or uri in self.registered:
+            return True
+        if not _is_loopback_http(uri):
+            return False
+        portless = [r for r in self.registered if _is_loopback_http(r) and urlsplit(r).port is None]
+        return _without_port(uri) in portless
+
+
+class Grants:
+    """Codes, refresh tokens and access tokens, with the expiry rules above."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, CodeGrant] = {}
+        self.refresh_tokens: dict[str, RefreshGrant] = {}
+        self.access_tokens: dict[str, AccessGrant] = {}
+
+    def new_code(self, authorization: Authorization, redirect_uri: str) -> str:
+        code = "AQ" + secrets.token_urlsafe(96)
+        self.codes[code] = CodeGrant(authorization, redirect_uri, authorization.authorized_at)
+        return code
+
+    def exchange_code(self, code: str, redirect_uri: str, now: datetime) -> Authorization:
+        """Spend a code; a reused, unknown or stale one is refused."""
+        grant = self.codes.get(code)
+        if grant is None or grant.used:
+            raise TokenError("invalid_grant", "Invalid authorization code")
+        if now - grant.issued_at > CODE_LIFETIME:
+            raise TokenError("invalid_grant", "Authorization code expired")
+        if redirect_uri != grant.redirect_uri:
+            raise TokenError("invalid_grant", "Invalid redirect URI")
+        grant.used = True
+        return grant.authorization
+
+    def issue(
+        self, authorization: Authorization, now: datetime, *, refresh: bool
+    ) -> dict[str, Any]:
+        """A token answer: a fresh access token, and a refresh token when `refresh`."""
+        access_token = "BQ" + secrets.token_urlsafe(96)
+        self.access_tokens[access_token] = AccessGrant(
+            authorization.user_id, authorization.scope, now + ACCESS_TOKEN_LIFETIME
+        )
+        answer: dict[str, Any] = {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "scope": authorization.scope,
+            "expires_in": int(ACCESS_TOKEN_LIFETIME.total_seconds()),
+        }
+        if refresh:
+            refresh_token = "AQ" + secrets.token_urlsafe(96)
+            self.refresh_tokens[refresh_token] = RefreshGrant(authorization)
+            answer["refresh_token"] = refresh_token
+        return answer
+
+    def use_refresh_token(self, token: str, now: datetime, *, rotate: bool) -> dict[str, Any]:
+        """Trade a refresh token for an access token (and, when rotating, a new refresh token)."""
+        grant = self.refresh_tokens.get(token)
+        if grant is None:
+            raise TokenError("invalid_grant", "Invalid refresh token")
+        if grant.revoked:
+            raise TokenError("invalid_grant", "Refresh token revoked")
+        if now >= grant.authorization.authorized_at + REFRESH_TOKEN_LIFETIME:
+            raise TokenError("invalid_grant", "Refresh token expired")
+        if rotate:
+            del self.refresh_tokens[token]
+        return self.issue(grant.authorization, now, refresh=rotate)
+
+    def access(self, token: str, now: datetime) -> AccessGrant | None:
+        grant = self.access_tokens.get(token)
+        return grant if grant is not None and now < grant.expires_at else None
+
+    def revoke(self, user_id: str) -> None:
+        for grant in self.refresh_tokens.values():
+            if grant.authorization.user_id == user_id:
+                grant.revoked = True
+
+    def expire_access_tokens(self) -> None:
+        self.access_tokens.clear()
+
+
+def with_query(uri: str, params: dict[str, str]) -> str:
+    """`uri` with `params` appended to whatever query it already has."""
+    parts = urlsplit(uri)
+    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *params.items()])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def _callback_params(base: dict[str, str], state: str | None) -> dict[str, str]:
+    return {**base, "state": state} if state is not None else base
+
+
+ERROR_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Error - Spotify (sandbox)</title></head>
+<body><main><h1>Oops! Something went wrong</h1><p class="error">{{ message }}</p></main></body>
+</html>"""
+
+CONSENT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Authorize - Spotify (sandbox)</title>
+<style>body{font-family:sans-serif;max-width:32rem;margin:3rem auto}label{display:block;
+margin:.4rem 0}.note{color:#666;font-size:.9rem}</style></head>
+<body><main>
+<h1>Spotify sandbox</h1>
+<p>An app wants to connect to your Spotify account.</p>
+<p>It asks to: {% for s in scopes %}<code>{{ s }}</code>{% if not loop.last %}, {% endif %}
+{% else %}see your public profile{% endfor %}</p>
+<form method="post" action="{{ action }}">
+<fieldset><legend>Log in as</legend>
+{% for account in accounts %}
+<label><input type="radio" name="user_id" value="{{ account.user_id }}"
+ {% if loop.first %}checked{% endif %}> {{ account.display_name }} ({{ account.user_id }})
+ {% if not account.allowlisted %}<span class="note">not allow-listed</span>{% endif %}</label>
+{% else %}<p>No sandbox accounts exist yet.</p>{% endfor %}
+</fieldset>
+{% for name, value in hidden.items() %}
+<input type="hidden" name="{{ name }}" value="{{ value }}">{% endfor %}
+<button type="submit" name="action" value="agree">Agree</button>
+<button type="submit" name="action" value="cancel">Cancel</button>
+</form>
+</main></body></html>"""
+
+
+def _error_page(message: str, status: int = 400) -> Response:
+    return Response(render_template_string(ERROR_PAGE, message=message), status)
+
+
+def register_oauth_routes(app: Flask, emulator: SpotifyEmulator) -> None:
+    """Add GET/POST /authorize and POST /api/token to `app`."""
+
+    def authorize_problem(params: dict[str, str]) -> Response | None:
+        """A request the app itself got wrong gets Spotify's own error page, never a redirect."""
+        if params.get("client_id") != emulator.client_id:
+            return _error_page("INVALID_CLIENT: Invalid client")
+        if not emulator.redirect_rules.allows(params.get("redirect_uri", "")):
+            return _error_page("INVALID_CLIENT: Invalid redirect URI")
+        if not set(params.get("scope", "").split()) <= KNOWN_SCOPES:
+            return _error_page("INVALID_SCOPE: Illegal scope")
+        return None
+
+    def callback(params: dict[str, str], answer: dict[str, str]) -> Response:
+        target = with_query(params["redirect_uri"], _callback_params(answer, params.get("state")))
+        return Response(status=302, headers={"Location": target})
+
+    @app.get("/authorize")
+    def authorize_page() -> Response:
+        params = request.args.to_dict()
+        problem = authorize_problem(params)
+        if problem is not None:
+            return problem
+        if params.get("response_type") != "code":
+            return callback(params, {"error": "unsupported_response_type"})
+        hidden = {
+            key: params[key]
+            for key in ("client_id", "response_type", "redirect_uri", "scope", "state")
+            if key in params
+        }
+        with emulator.lock:
+            accounts = list(emulator.catalogue.accounts.values())
+        page = render_template_string(
+            CONSENT_PAGE,
+            accounts=accounts,
+            hidden=hidden,
+            scopes=params.get("scope", "").split(),
+            action=emulator.accounts_base_url + "/authorize",
+        )
+        return Response(page, 200)
+
+    @app.post("/authorize")
+    def authorize_answer() -> Response:
+        params = request.form.to_dict()
+        problem = authorize_problem(params)
+        if problem is not None:
+            return problem
+        if params.get("action") != "agree":
+            return callback(params, {"error": "access_denied"})
+        user_id = params.get("user_id", "")
+        try:
+            code = emulator.grant_code(user_id, params["redirect_uri"], params.get("scope", ""))
+        except ValueError:
+            return _error_page("Choose one of the sandbox accounts to log in as.")
+        return callback(params, {"code": code})
+
+    @app.post("/api/token")
+    def token() -> tuple[Response, int]:
+        try:
+            check_client(emulator.client_id, emulator.client_secret)
+            answer = token_grant(emulator)
+        except TokenError as exc:
+            return jsonify(exc.body()), 400
+        response = jsonify(answer)
+        response.headers["Cache-Control"] = "no-store"
+        return response, 200
+
+
+def check_client(client_id: str, client_secret: str) -> None:
+    """The client authenticates with HTTP Basic or with client_id/client_secret in the body."""
+    basic = request.authorization
+    if basic is not None and basic.type == "basic":
+        given_id, given_secret = basic.username or "", basic.password or ""
+    else:
+        given_id = request.form.get("client_id", "")
+        given_secret = request.form.get("client_secret", "")
+    if not given_id:
+        raise TokenError("invalid_client")
+    same_id = hmac.compare_digest(given_id.encode(), client_id.encode())
+    same_secret = hmac.compare_digest(given_secret.encode(), client_secret.encode())
+    if not (same_id and same_secret):
+        raise TokenError("invalid_client", "Invalid client")
+
+
+def token_grant(emulator: SpotifyEmulator) -> dict[str, Any]:
+    """Answer one grant; unknown form fields (spotipy sends scope and state) are ignored."""
+    grant_type = request.form.get("grant_type")
+    handlers: dict[str, Callable[[SpotifyEmulator], dict[str, Any]]] = {
+        "authorization_code": _authorization_code_grant,
+        "refresh_token": _refresh_token_grant,
+    }
+    if not grant_type:
+        raise TokenError("unsupported_grant_type", "grant_type parameter is missing")
+    if grant_type not in handlers:
+        raise TokenError(
+            "unsupported_grant_type",
+            "grant_type must be client_credentials, authorization_code or refresh_token",
+        )
+    return handlers[grant_type](emulator)
+
+
+def _authorization_code_grant(emulator: SpotifyEmulator) -> dict[str, Any]:
+    code = request.form.get("code")
+    if not code:
+        raise TokenError("invalid_request", "code must be supplied")
+    redirect_uri = request.form.get("redirect_uri", "")
+    with emulator.lock:
+        now = emulator.now()
+        authorization = emulator.grants.exchange_code(code, redirect_uri, now)
+        return emulator.grants.issue(authorization, now, refresh=True)
+
+
+def _refresh_token_grant(emulator: SpotifyEmulator) -> dict[str, Any]:
+    refresh_token = request.form.get("refresh_token")
+    if not refresh_token:
+        raise TokenError("invalid_request", "refresh_token must be supplied")
+    with emulator.lock:
+        return emulator.grants.use_refresh_token(
+            refresh_token, emulator.now(), rotate=emulator.rotate_refresh_tokens
+        )
