@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
 
@@ -171,6 +172,16 @@ def test_a_refused_connection_is_a_temporary_error_naming_the_server(unused_port
     assert "connection refused" in str(refused.value)
 
 
+def test_a_server_that_never_answers_is_a_temporary_timeout() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never greets
+        port = silent.getsockname()[1]
+        sender = SmtpSender(host="127.0.0.1", port=port, security="none", timeout=0.2)
+        with sender, pytest.raises(MailError) as timed_out:
+            sender.send(note(ANA))
+    assert not timed_out.value.permanent
+    assert "no answer within 0.2 s" in str(timed_out.value)
+
+
 # Login ----------------------------------------------------------------------------------
 
 
@@ -244,6 +255,15 @@ def test_starttls_refuses_a_certificate_it_does_not_trust(starttls_catcher: Mail
     assert "TLS failed" in str(refused.value)
     assert starttls_catcher.auth_attempts == []
     assert starttls_catcher.messages == []
+
+
+def test_starttls_never_falls_back_to_plain_text(smtp: MailCatcher) -> None:
+    sender = sender_for(smtp, security="starttls", username="mailer", password="s3cret-pass")
+    with sender, pytest.raises(MailError) as refused:
+        sender.send(note(ANA))
+    assert "STARTTLS" in str(refused.value)
+    assert smtp.auth_attempts == []
+    assert smtp.messages == []
 
 
 def test_it_sends_over_implicit_tls(tls_files: TlsFiles) -> None:

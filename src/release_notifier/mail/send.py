@@ -42,12 +42,12 @@ def describe_failure(exc: BaseException, timeout: float) -> str:
         return f"login refused ({exc.smtp_code} {one_line(exc.smtp_error)})"
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{exc.smtp_code} {one_line(exc.smtp_error)}"
+    if timed_out(exc):
+        return f"no answer within {timeout:g} s"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return "the server closed the connection"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
-    if isinstance(exc, TimeoutError | socket.timeout):
-        return f"no answer within {timeout:g} s"
     if isinstance(exc, socket.gaierror):
         return f"unknown host ({one_line(exc.strerror or str(exc))})"
     if isinstance(exc, ssl.SSLError):
@@ -55,6 +55,11 @@ def describe_failure(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return one_line(exc.strerror)
     return one_line(str(exc)) or type(exc).__name__
+
+
+def timed_out(exc: BaseException) -> bool:
+    """A timeout, including one smtplib reports as a closed connection."""
+    return isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
 
 
 def masked_recipients(message: EmailMessage) -> str:
@@ -197,6 +202,10 @@ class SmtpSender:
                 self._client.send_message(message)
             except smtplib.SMTPServerDisconnected as exc:
                 self._discard()
+                if timed_out(exc):
+                    # A server that stops answering is not a dropped idle connection: waiting
+                    # for it again would only double the stall.
+                    raise self._failure(exc, recipients) from exc
                 if attempt == 2:
                     logger.warning("SMTP server %s dropped the connection twice", self.address)
                     raise MailError(
@@ -215,11 +224,14 @@ class SmtpSender:
                 raise error from exc
             except (smtplib.SMTPException, OSError) as exc:
                 self._discard()
-                reason = describe_failure(exc, self.timeout)
-                logger.warning("sending to %s via %s failed: %s", recipients, self.address, reason)
-                raise MailError(f"SMTP server {self.address}: {reason}", permanent=False) from exc
+                raise self._failure(exc, recipients) from exc
             logger.info("mail to %s accepted by %s", recipients, self.address)
             return
+
+    def _failure(self, exc: BaseException, recipients: str) -> MailError:
+        reason = describe_failure(exc, self.timeout)
+        logger.warning("sending to %s via %s failed: %s", recipients, self.address, reason)
+        return MailError(f"SMTP server {self.address}: {reason}", permanent=False)
 
     def close(self) -> None:
         """Say QUIT and close the connection, if one is open."""

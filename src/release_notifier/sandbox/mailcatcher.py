@@ -186,7 +186,8 @@ class MailCatcher:
 
     def _keep(self, envelope: Envelope) -> None:
         raw = envelope.original_content or b""
-        parsed = BytesParser(policy=policy.default).parsebytes(raw)
+        # Parsed with local line endings, as a mailbox stores it; `raw` keeps the wire form.
+        parsed = BytesParser(policy=policy.default).parsebytes(raw.replace(b"\r\n", b"\n"))
         assert isinstance(parsed, EmailMessage)
         caught = CaughtMessage(
             mail_from=envelope.mail_from or "",
