@@ -14,6 +14,7 @@ from release_notifier.settings import ConfigError
 COMMAND_MODULES = [
     "release_notifier.cli.engine",
     "release_notifier.cli.backup",
+    "release_notifier.cli.sandbox",
 ]
 
 
