@@ -18,7 +18,6 @@ from typing import Any
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
-from release_notifier.clock import utcnow
 from release_notifier.db import Database
 from release_notifier.db.models import Run
 from release_notifier.settings import Settings
@@ -83,16 +82,6 @@ class Queue:
         )
 
 
-def mark_run_failed(database: Database, run_id: int, reason: str) -> None:
-    """Record a run that ended in an error the work itself did not record."""
-    with database.session() as session:
-        run = session.get(Run, run_id)
-        if run is not None and run.state in ("queued", "running"):
-            run.state = "failed"
-            run.finished_at = utcnow()
-            run.summary = {**(run.summary or {}), "error": reason}
-
-
 def run_work(
     settings: Settings, database: Database, trigger: str, run_id: int | None = None
 ) -> dict[str, Any] | None:
@@ -101,10 +90,8 @@ def run_work(
 
     try:
         summary = run_once(settings, database, trigger=trigger, run_id=run_id)
-    except Exception as exc:
-        logger.exception("run (%s) failed", trigger)
-        if run_id is not None:
-            mark_run_failed(database, run_id, type(exc).__name__)
+    except Exception:
+        logger.exception("run (%s) failed; its runs row says so", trigger)
         return None
     result: dict[str, Any] = summary.as_dict()
     return result

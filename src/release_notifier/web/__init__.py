@@ -1,0 +1,89 @@
+"""The web app: signup, Spotify link, confirmation, settings, unsubscribe, cron endpoint, health."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from release_notifier.db import Database, open_database
+from release_notifier.jobs.queue import Queue, build_queue
+from release_notifier.settings import ConfigError, Settings
+from release_notifier.web import (
+    auth,
+    confirm,
+    health,
+    outbox,
+    preferences,
+    scheduled,
+    signup,
+    unsubscribe,
+)
+from release_notifier.web.context import EXTENSION, AppContext
+from release_notifier.web.demo import DemoContext
+from release_notifier.web.pages import PageResponse, message_page
+from release_notifier.web.security import CONFIRM_LIMIT, SIGNUP_LIMIT, configure_security
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DemoContext", "create_app"]
+
+
+def create_app(
+    settings: Settings,
+    database: Database | None = None,
+    *,
+    demo: DemoContext | None = None,
+    queue: Queue | None = None,
+) -> Flask:
+    """The Flask app for `settings`; opens (and migrates) DATABASE_URL unless given a database.
+
+    `queue` defaults to the Huey queue of `settings`; `demo` adds the /_outbox pages.
+    """
+    settings.require("flask_secret_key")
+    database = database or open_database(settings.database_url)
+    app = Flask(__name__)
+    app.extensions[EXTENSION] = AppContext(
+        settings=settings,
+        database=database,
+        queue=queue or build_queue(settings, database),
+        demo=demo,
+    )
+    csrf, limiter = configure_security(app, settings)
+    limiter.limit(SIGNUP_LIMIT, methods=["POST"])(signup.bp)
+    limiter.limit(CONFIRM_LIMIT, methods=["POST"])(confirm.bp)
+    csrf.exempt(unsubscribe.one_click)  # RFC 8058: mail providers POST with no session
+    csrf.exempt(scheduled.bp)  # authenticated by X-API-KEY, never by a cookie
+    for blueprint in (signup.bp, auth.bp, confirm.bp, preferences.bp, unsubscribe.bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(scheduled.bp)
+    app.register_blueprint(health.bp)
+    if demo is not None:
+        app.register_blueprint(outbox.bp)
+    register_error_pages(app)
+    return app
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_failed(exc: CSRFError) -> PageResponse:
+        return message_page(
+            "Please try again",
+            "The form had expired or came from another site. Reload the page and send it again.",
+            400,
+        )
+
+    @app.errorhandler(ConfigError)
+    def not_configured(exc: ConfigError) -> PageResponse:
+        logger.error("configuration problem: %s", exc)
+        return message_page(
+            "This service is not fully set up",
+            "The person who runs it has a setting missing. Please try again later.",
+            503,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> PageResponse:
+        return message_page(exc.name, exc.description or "", exc.code or 500)

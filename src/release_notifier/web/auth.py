@@ -1,0 +1,156 @@
+"""Spotify's callback (the original's /auth/callback) and re-linking from a signed link."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, redirect, request
+from werkzeug.wrappers import Response
+
+from release_notifier import accounts
+from release_notifier.clock import utcnow
+from release_notifier.db.models import PendingSignup
+from release_notifier.links import BadLink
+from release_notifier.spotify.client import SpotifyClient
+from release_notifier.spotify.errors import InvalidGrant, NotAllowlisted, SpotifyError
+from release_notifier.spotify.oauth import TokenSet, authorize_url, exchange_code
+from release_notifier.web.context import app_context
+from release_notifier.web.pages import PageResponse, bad_link_page, gone_page, message_page
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+START_AGAIN = {"action_url": "/", "action_label": "Start again"}
+
+
+@bp.get("/callback")
+def callback() -> PageResponse:
+    """Check the single-use state, trade the code for tokens, read /me, link the account."""
+    context = app_context()
+    now = utcnow()
+    with context.database.session() as session:
+        pending = accounts.take_pending_signup(session, request.args.get("state", ""), now)
+    if pending is None:
+        return message_page(
+            "This sign-in has already been used or has expired",
+            "Each trip to Spotify works once and for 30 minutes. Please start again.",
+            400,
+            **START_AGAIN,
+        )
+    error = request.args.get("error")
+    if error == "access_denied":
+        return message_page(
+            "Spotify access was not granted",
+            "You chose not to let this service read the artists you follow, so nothing was "
+            "set up. Without it we cannot tell which releases to send you.",
+            403,
+            **START_AGAIN,
+        )
+    code = request.args.get("code", "")
+    if error or not code:
+        logger.warning("callback without a code (error=%s)", (error or "none")[:40])
+        return message_page(
+            "Spotify did not complete the sign-in",
+            "Spotify sent you back without permission to continue. Please start again.",
+            400,
+            **START_AGAIN,
+        )
+    return finish_link(pending, code)
+
+
+def finish_link(pending: PendingSignup, code: str) -> PageResponse:
+    context = app_context()
+    try:
+        tokens = exchange_code(context.settings, code)
+        profile = SpotifyClient(context.settings, access_token=tokens.access_token).me()
+    except InvalidGrant:
+        return message_page(
+            "The sign-in expired",
+            "Spotify no longer accepts this sign-in (it was used already or took too long). "
+            "Please start again.",
+            400,
+            **START_AGAIN,
+        )
+    except NotAllowlisted:
+        return not_allowlisted_page()
+    except SpotifyError as exc:
+        logger.warning("Spotify failed during sign-in: %s (status %s)", exc.message, exc.status)
+        return message_page(
+            "Spotify is not answering properly",
+            "We could not finish linking your account because Spotify had a problem. Nothing "
+            "was saved. Please try again in a few minutes.",
+            502,
+            **START_AGAIN,
+        )
+    account_id = str(profile.get("account_id") or profile.get("id") or "")
+    if not account_id:
+        return message_page(
+            "Spotify did not say who you are",
+            "Spotify's answer had no account id. Nothing was saved. Please try again later.",
+            502,
+            **START_AGAIN,
+        )
+    return link_account(pending, account_id, profile.get("display_name"), tokens)
+
+
+def not_allowlisted_page() -> PageResponse:
+    return message_page(
+        "Your Spotify account is not on this service's list yet",
+        "Spotify only lets a self-hosted app like this one serve up to 5 people, each added "
+        "by the person who runs it. Ask them to add the email address of your Spotify "
+        "account under “User Management” in the Spotify Developer Dashboard, then sign up "
+        "again. Nothing was saved.",
+        403,
+        **START_AGAIN,
+    )
+
+
+def link_account(
+    pending: PendingSignup, account_id: str, display_name: object, tokens: TokenSet
+) -> PageResponse:
+    context = app_context()
+    now = utcnow()
+    try:
+        with context.database.session() as session:
+            result = accounts.link_spotify_account(
+                session,
+                context.settings,
+                pending=pending,
+                account_id=account_id,
+                display_name=str(display_name) if display_name else None,
+                refresh_token=tokens.refresh_token,
+                now=now,
+            )
+            if result.outcome is not accounts.LinkOutcome.RELINKED:
+                accounts.request_confirmation(session, result.user, now)
+            user_id, email = result.user.id, result.user.email
+    except accounts.SignupRefused as exc:
+        return message_page("This Spotify account cannot be linked here", str(exc), 409)
+    if result.outcome is accounts.LinkOutcome.RELINKED:
+        return message_page(
+            "Spotify is linked again",
+            "Your subscription and its history are kept. Releases found while the link was "
+            "broken will be in your next digest.",
+        )
+    context.queue.enqueue_notices(user_id)
+    return message_page(
+        "Check your inbox",
+        f"We sent a confirmation link to {email}. Open it (on any device) and "
+        f"press “Confirm”. Until then we send nothing else to that address.",
+    )
+
+
+@bp.get("/relink/<token>")
+def relink(token: str) -> Response | PageResponse:
+    """From the re-link email: start the authorization again for this subscription."""
+    context = app_context()
+    try:
+        with context.database.session() as session:
+            user = accounts.user_for_link(session, context.settings, "relink", token)
+            if user is None:
+                return gone_page()
+            state = accounts.start_relink(session, user, utcnow()).state
+    except BadLink as exc:
+        return bad_link_page(exc)
+    return redirect(authorize_url(context.settings, state, show_dialog=True), code=303)

@@ -1,0 +1,77 @@
+"""Double opt-in: GET shows a button (mail scanners follow links), POST confirms."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, render_template
+from sqlalchemy.orm import Session
+
+from release_notifier import accounts
+from release_notifier.clock import utcnow
+from release_notifier.db.models import User
+from release_notifier.links import link_url
+from release_notifier.web.context import app_context
+from release_notifier.web.forms import ButtonForm
+from release_notifier.web.pages import PageResponse, message_page, with_link_user
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("confirm", __name__, url_prefix="/confirm")
+
+
+@bp.get("/<token>")
+def page(token: str) -> PageResponse:
+    def show(_session: Session, user: User) -> PageResponse:
+        if user.confirmed_at is not None:
+            return confirmed_page(user, again=True)
+        return render_template("confirm.html", form=ButtonForm(), email=user.email), 200
+
+    return with_link_user("confirm", token, show)
+
+
+@bp.post("/<token>")
+def confirm(token: str) -> PageResponse:
+    """Confirm the address and queue the initial digest; confirming twice is harmless."""
+    if not ButtonForm().validate():
+        return message_page("Please press the button again", "The form had expired.", 400)
+    confirmed: list[bool] = []
+
+    def do_confirm(_session: Session, user: User) -> PageResponse:
+        confirmed.append(accounts.confirm_user(user, utcnow()))
+        return confirmed_page(user, again=not confirmed[0])
+
+    response = with_link_user("confirm", token, do_confirm)
+    if confirmed and confirmed[0]:
+        app_context().queue.enqueue_work("confirm")
+        back_up(reason="confirmed signup")
+    return response
+
+
+def confirmed_page(user: User, *, again: bool) -> PageResponse:
+    settings = app_context().settings
+    interval = accounts.describe_interval(
+        user.digest_interval_days or settings.digest_interval_days
+    )
+    body = (
+        "Your address was already confirmed; nothing changed."
+        if again
+        else f"Your first digest, with releases from the past {settings.initial_lookback_days} "
+        f"days, is on its way. After that you get one {interval}; change that any time."
+    )
+    return message_page(
+        "You're subscribed",
+        body,
+        action_url=link_url(settings, "settings", user.id, user.link_version),
+        action_label="Your settings",
+    )
+
+
+def back_up(reason: str) -> None:
+    """A backup after a change worth keeping; never fails the request."""
+    from release_notifier.backup import maybe_backup_after_change
+
+    try:
+        maybe_backup_after_change(app_context().settings, reason)
+    except Exception:
+        logger.exception("backup after %s failed", reason)

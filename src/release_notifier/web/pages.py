@@ -1,0 +1,77 @@
+"""Plain pages that tell a person what happened and what to do next."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import render_template
+from sqlalchemy.orm import Session
+
+from release_notifier import accounts
+from release_notifier.db.models import User
+from release_notifier.links import BadLink
+from release_notifier.web.context import app_context
+
+PageResponse = tuple[str, int]
+T = TypeVar("T")
+
+
+def message_page(
+    title: str,
+    body: str,
+    status: int = 200,
+    *,
+    action_url: str | None = None,
+    action_label: str | None = None,
+) -> PageResponse:
+    """A page with a heading, a paragraph and at most one way forward."""
+    page = render_template(
+        "message.html", title=title, body=body, action_url=action_url, action_label=action_label
+    )
+    return page, status
+
+
+def bad_link_page(exc: BadLink) -> PageResponse:
+    """400 for a forged or damaged link, 410 for an expired one."""
+    if exc.reason == "expired":
+        return message_page(
+            "This link has expired",
+            "Links in our emails only work for a while. Use the link in the newest email we "
+            "sent you, or sign up again with the same address: your history is kept.",
+            410,
+            action_url="/",
+            action_label="Go to the signup page",
+        )
+    return message_page(
+        "This link is not valid",
+        "The link is damaged or was not made by this service. Copy the whole link from the "
+        "email, or use the link in the newest email we sent you.",
+        400,
+    )
+
+
+def gone_page() -> PageResponse:
+    return message_page(
+        "No subscription here",
+        "This subscription no longer exists (its data was deleted). You can sign up again "
+        "at any time.",
+        404,
+        action_url="/",
+        action_label="Sign up",
+    )
+
+
+def with_link_user(
+    purpose: str, token: str, action: Callable[[Session, User], T]
+) -> T | PageResponse:
+    """Run `action` in one transaction on the user a signed link names, or explain the link."""
+    context = app_context()
+    try:
+        with context.database.session() as session:
+            user = accounts.user_for_link(session, context.settings, purpose, token)
+            if user is None:
+                return gone_page()
+            return action(session, user)
+    except BadLink as exc:
+        return bad_link_page(exc)

@@ -1,0 +1,141 @@
+"""The settings page every email links to: frequency, release types, pause, re-link, delete."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from release_notifier import accounts
+from release_notifier.clock import utcnow
+from release_notifier.db.models import User
+from release_notifier.links import link_url
+from release_notifier.notices import token_expires_at
+from release_notifier.spotify.oauth import authorize_url
+from release_notifier.web.context import app_context
+from release_notifier.web.forms import ButtonForm, PreferencesForm
+from release_notifier.web.pages import PageResponse, message_page, with_link_user
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("preferences", __name__, url_prefix="/settings")
+
+FORM_EXPIRED = ("Please try again", "The form had expired; reload the page and try again.")
+
+
+def render_settings(user: User, form: PreferencesForm, status: int = 200) -> PageResponse:
+    settings = app_context().settings
+    return render_template(
+        "settings.html",
+        user=user,
+        form=form,
+        buttons=ButtonForm(),
+        interval=accounts.describe_interval(
+            user.digest_interval_days or settings.digest_interval_days
+        ),
+        expires_at=token_expires_at(user),
+        unsubscribe_url=link_url(settings, "unsubscribe", user.id, user.link_version),
+    ), status
+
+
+@bp.get("/<token>")
+def page(token: str) -> PageResponse:
+    def show(_session: Session, user: User) -> PageResponse:
+        settings = app_context().settings
+        form = PreferencesForm(
+            frequency=accounts.frequency_name(settings, user) or "fortnightly",
+            release_types=sorted(user.wanted_types),
+        )
+        return render_settings(user, form)
+
+    return with_link_user("settings", token, show)
+
+
+@bp.post("/<token>")
+def save(token: str) -> Response | PageResponse:
+    form = PreferencesForm()
+
+    def apply(_session: Session, user: User) -> Response | PageResponse:
+        if not form.validate():
+            return render_settings(user, form, 422)
+        accounts.update_preferences(
+            user,
+            frequency=form.frequency.data or "",
+            release_types=list(form.release_types.data or []),
+            now=utcnow(),
+        )
+        flash("Saved.")
+        return redirect(url_for("preferences.page", token=token), code=303)
+
+    return with_link_user("settings", token, apply)
+
+
+@bp.post("/<token>/pause")
+def pause(token: str) -> Response | PageResponse:
+    return button_action(token, accounts.pause, "Paused. Nothing is sent until you resume.")
+
+
+@bp.post("/<token>/resume")
+def resume(token: str) -> Response | PageResponse:
+    return button_action(
+        token, lambda user: accounts.resume(user, utcnow()), "Resumed. Digests are on again."
+    )
+
+
+def button_action(
+    token: str, change: Callable[[User], object], done: str
+) -> Response | PageResponse:
+    if not ButtonForm().validate():
+        return message_page(*FORM_EXPIRED, 400)
+
+    def apply(_session: Session, user: User) -> Response:
+        change(user)
+        flash(done)
+        return redirect(url_for("preferences.page", token=token), code=303)
+
+    return with_link_user("settings", token, apply)
+
+
+@bp.post("/<token>/relink")
+def relink(token: str) -> Response | PageResponse:
+    """Start the Spotify authorization again for this subscription."""
+    if not ButtonForm().validate():
+        return message_page(*FORM_EXPIRED, 400)
+    context = app_context()
+    context.settings.require("spotipy_client_id", "spotipy_client_secret")
+
+    def start(session: Session, user: User) -> Response:
+        state = accounts.start_relink(session, user, utcnow()).state
+        return redirect(authorize_url(context.settings, state, show_dialog=True), code=303)
+
+    return with_link_user("settings", token, start)
+
+
+@bp.get("/<token>/delete")
+def delete_page(token: str) -> PageResponse:
+    def show(_session: Session, user: User) -> PageResponse:
+        return render_template("delete.html", form=ButtonForm(), email=user.email, token=token), 200
+
+    return with_link_user("settings", token, show)
+
+
+@bp.post("/<token>/delete")
+def delete(token: str) -> PageResponse:
+    """The second click: remove the user, their tokens and their ledger."""
+    if not ButtonForm().validate():
+        return message_page(*FORM_EXPIRED, 400)
+
+    def remove(session: Session, user: User) -> PageResponse:
+        accounts.delete_user_data(session, user)
+        return message_page(
+            "Your data is deleted",
+            "Your address, your Spotify link and the list of releases we sent you are gone. "
+            "You can sign up again at any time.",
+            action_url="/",
+            action_label="Back to the start",
+        )
+
+    return with_link_user("settings", token, remove)

@@ -1,0 +1,53 @@
+"""GET / is the signup page; POST /signup remembers the address and sends the person to Spotify."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, redirect, render_template
+from werkzeug.wrappers import Response
+
+from release_notifier import accounts
+from release_notifier.clock import utcnow
+from release_notifier.spotify.oauth import authorize_url
+from release_notifier.web.context import app_context
+from release_notifier.web.forms import SignupForm
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("signup", __name__)
+
+
+def render_signup(form: SignupForm, status: int = 200) -> tuple[str, int]:
+    context = app_context()
+    return render_template(
+        "signup.html",
+        form=form,
+        lookback_days=context.settings.initial_lookback_days,
+        demo=context.demo is not None,
+    ), status
+
+
+@bp.get("/")
+def page() -> tuple[str, int]:
+    return render_signup(SignupForm())
+
+
+@bp.post("/signup")
+def submit() -> Response | tuple[str, int]:
+    """Validate the address (no DNS look-up), store a pending signup, redirect to Spotify."""
+    context = app_context()
+    form = SignupForm()
+    if not form.validate():
+        return render_signup(form, 422)
+    try:
+        email = accounts.normalize_address(
+            form.email.data or "", allow_test_domains=context.demo is not None
+        )
+    except accounts.InvalidAddress as exc:
+        form.email.errors = [str(exc)]
+        return render_signup(form, 422)
+    context.settings.require("spotipy_client_id", "spotipy_client_secret")
+    with context.database.session() as session:
+        state = accounts.start_signup(session, email, utcnow()).state
+    return redirect(authorize_url(context.settings, state), code=303)
