@@ -13,6 +13,7 @@ from release_notifier.settings import ConfigError
 # Modules that define a module-level `commands: list[click.Command]`.
 COMMAND_MODULES = [
     "release_notifier.cli.engine",
+    "release_notifier.cli.web",
     "release_notifier.cli.backup",
     "release_notifier.cli.sandbox",
 ]
