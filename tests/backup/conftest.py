@@ -85,6 +85,13 @@ def table_rows(path: Path, table: str) -> list[tuple[object, ...]]:
         return connection.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
 
 
+def lose_the_disk(database_file: Path, backup_dir: Path) -> None:
+    """What a free host's restart does: the database and the local backups are gone."""
+    for path in backup_dir.iterdir():
+        path.unlink()
+    database_file.unlink()
+
+
 def make_seed_database(path: Path, rows: list[tuple[str, str, str | None]]) -> Path:
     """A SQLite file in the original app's schema: users(email, token, last_ran)."""
     with closing(sqlite3.connect(path)) as connection:

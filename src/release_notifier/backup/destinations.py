@@ -89,7 +89,7 @@ def configured_destinations(settings: Settings) -> list[Destination]:
 def dated_backups(backups: list[StoredBackup]) -> list[StoredBackup]:
     """Only the dated copies (the ones retention counts), newest first."""
     dated = [b for b in backups if taken_at_from_name(b.name) is not None]
-    return sorted(dated, key=lambda b: b.name, reverse=True)
+    return sorted(dated, key=lambda b: b.taken_at, reverse=True)
 
 
 def prune(destination: Destination, keep: int) -> list[StoredBackup]:

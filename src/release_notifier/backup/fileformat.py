@@ -18,7 +18,7 @@ from release_notifier.backup.errors import RestoreError
 SQLITE_HEADER = b"SQLite format 3\x00"
 LATEST_NAME = "site.db.enc"
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
-DATED_NAME = re.compile(r"^site-(\d{8}T\d{6}Z)\.db\.enc$")
+DATED_NAME = re.compile(r"^site-(\d{8}T\d{6}Z)\.db\.enc$", re.IGNORECASE)
 
 # Fernet token layout: version (1) | timestamp (8) | IV (16) | ciphertext (16*n) | HMAC (32).
 _FERNET_VERSION = 0x80
@@ -35,7 +35,7 @@ def taken_at_from_name(name: str) -> datetime | None:
     match = DATED_NAME.match(name)
     if match is None:
         return None
-    return datetime.strptime(match.group(1), STAMP_FORMAT)
+    return datetime.strptime(match.group(1).upper(), STAMP_FORMAT)
 
 
 def encrypt_database(cipher: MultiFernet, database: bytes) -> bytes:
