@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from cryptography.fernet import Fernet
 
@@ -23,14 +25,24 @@ def settings_for_work() -> Settings:
     return settings
 
 
-@click.command("run")
-def run_command() -> None:
-    """Do all due work now: refresh follows, check artists, send due digests; print a summary."""
-    settings = settings_for_work()
+def require_smtp(settings: Settings) -> None:
+    """The mail server must answer before any work starts; its failure is the one error line."""
+    mail_logger = logging.getLogger("release_notifier.mail.send")
+    level = mail_logger.level
+    mail_logger.setLevel(logging.ERROR)
     try:
         check_smtp(settings)
     except MailError as exc:
         raise ConfigError(f"SMTP_HOST: {exc}") from None
+    finally:
+        mail_logger.setLevel(level)
+
+
+@click.command("run")
+def run_command() -> None:
+    """Do all due work now: refresh follows, check artists, send due digests; print a summary."""
+    settings = settings_for_work()
+    require_smtp(settings)
     database = open_database(settings.database_url)
     try:
         summary = run_once(settings, database, trigger="cli")

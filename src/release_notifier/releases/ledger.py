@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from release_notifier.db.models import ArtistRelease, Follow, LedgerEntry, Release, User
+from release_notifier.db.upsert import insert_missing
 from release_notifier.releases.dates import release_range
 from release_notifier.releases.dedupe import dedupe_key
 
@@ -68,20 +69,25 @@ def record_release(
 ) -> bool:
     """Store a release seen on an artist's page and add it to the followers' ledgers.
 
-    Returns True when the release itself was new to this app.
+    Returns True when the release itself was new to this app. Safe when two artist checks
+    record the same collaboration at once.
     """
-    release = session.get(Release, item["id"])
-    is_new = release is None
-    if release is None:
-        release = release_from_item(item, now)
-        session.add(release)
-    if session.get(ArtistRelease, (artist_id, release.id)) is None:
-        session.add(ArtistRelease(artist_id=artist_id, release_id=release.id, group=group))
-        session.flush()
+    fresh = release_from_item(item, now)
+    columns = {c.key: getattr(fresh, c.key) for c in Release.__table__.columns}
+    is_new = insert_missing(session, Release, **columns)
+    if insert_missing(
+        session, ArtistRelease, artist_id=artist_id, release_id=fresh.id, group=group
+    ):
+        release = session.get(Release, fresh.id)
+        assert release is not None
         followers = session.scalars(
             select(User)
             .join(Follow, Follow.user_id == User.id)
-            .where(Follow.artist_id == artist_id, User.confirmed_at.is_not(None))
+            .where(
+                Follow.artist_id == artist_id,
+                User.confirmed_at.is_not(None),
+                User.unsubscribed_at.is_(None),
+            )
         )
         for user in followers:
             add_entry(session, user, release, group, artist_id, now, lookback_days)
@@ -98,22 +104,17 @@ def add_entry(
     lookback_days: int,
 ) -> None:
     """Put a release in one user's ledger once (a collaboration reached twice stays one entry)."""
-    if session.get(LedgerEntry, (user.id, release.id)) is not None:
-        return
-    status = (
-        PENDING if release.date_end >= announce_cutoff(user, now, lookback_days) else BACK_CATALOGUE
+    cutoff = announce_cutoff(user, now, lookback_days)
+    insert_missing(
+        session,
+        LedgerEntry,
+        user_id=user.id,
+        release_id=release.id,
+        status=PENDING if release.date_end >= cutoff else BACK_CATALOGUE,
+        group=group,
+        via_artist_id=artist_id,
+        created_at=now,
     )
-    session.add(
-        LedgerEntry(
-            user_id=user.id,
-            release_id=release.id,
-            status=status,
-            group=group,
-            via_artist_id=artist_id,
-            created_at=now,
-        )
-    )
-    session.flush()
 
 
 def backfill_follow(
