@@ -27,7 +27,7 @@ class LocalDestination:
         """Write to a temporary name in the same folder, flush to disk, then rename over `name`."""
         target = self.folder / name
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             write_atomically(target, blob)
         except OSError as exc:
             raise BackupError(f"cannot write {target}: {exc.strerror or exc}") from None
