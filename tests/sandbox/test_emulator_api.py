@@ -299,3 +299,31 @@ def test_the_extended_profile_keeps_the_fields_and_endpoints_dev_mode_lost() -> 
     assert {"label", "popularity"} <= set(batch["albums"][0])
     assert {"followers", "popularity"} <= set(followed["artists"]["items"][0])
     assert "email" in me
+
+
+def test_a_lapsed_owner_premium_makes_every_call_403(emulator: SpotifyEmulator) -> None:
+    token = listener_token(emulator)
+    emulator.owner_premium = False
+    answer = api_get(emulator, "/me", token)
+    assert answer.status_code == 403
+    assert "premium" in answer.json()["error"]["message"]
+
+
+def test_the_spurious_next_quirk_reports_unfiltered_totals_with_include_groups(
+    emulator: SpotifyEmulator,
+) -> None:
+    artist, _ = a_discography(emulator)
+    token = listener_token(emulator)
+    emulator.spurious_next = True
+
+    first = api_get(emulator, f"/artists/{artist}/albums", token, include_groups="single", limit=1)
+    empty = api_get(emulator, first.json()["next"], token).json()
+
+    assert first.json()["total"] == 6
+    assert empty["items"] == []
+    assert empty["next"] is not None
+
+
+def test_unknown_api_paths_are_404_in_spotifys_shape(emulator: SpotifyEmulator) -> None:
+    answer = api_get(emulator, "/no-such-thing", listener_token(emulator))
+    assert answer.json() == {"error": {"status": 404, "message": "Service not found"}}

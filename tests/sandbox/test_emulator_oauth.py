@@ -11,6 +11,7 @@ import requests
 import time_machine
 
 from release_notifier.sandbox.emulator import SpotifyEmulator
+from release_notifier.sandbox.emulator_oauth import s256
 from tests.sandbox.helpers import REDIRECT_URI, api_get, token_request
 
 
@@ -206,15 +207,27 @@ def test_a_code_must_be_redeemed_with_the_same_redirect_uri(emulator: SpotifyEmu
     assert answer.json()["error"] == "invalid_grant"
 
 
-@pytest.mark.parametrize("auth", [None, ("sandbox-client-id", "wrong-secret")])
+@pytest.mark.parametrize(
+    ("auth", "body_credentials"),
+    [
+        (None, {}),
+        (("sandbox-client-id", "wrong-secret"), {}),
+        (None, {"client_id": "sandbox-client-id"}),  # no secret for a code without PKCE
+    ],
+)
 def test_a_bad_client_gets_invalid_client(
-    emulator: SpotifyEmulator, auth: tuple[str, str] | None
+    emulator: SpotifyEmulator, auth: tuple[str, str] | None, body_credentials: dict[str, str]
 ) -> None:
     emulator.add_account("ana")
     code = emulator.grant_code("ana", REDIRECT_URI)
     answer = requests.post(
         emulator.accounts_base_url + "/api/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            **body_credentials,
+        },
         auth=auth,
         timeout=10,
     )
@@ -328,3 +341,59 @@ def test_expire_access_tokens_makes_every_issued_token_401(emulator: SpotifyEmul
         "error": {"status": 401, "message": "Missing/invalid/expired access token"}
     }
     assert re.search(r'error="invalid_token"', answer.headers["WWW-Authenticate"])
+
+
+def pkce_exchange(emulator: SpotifyEmulator, code: str, verifier: str | None) -> requests.Response:
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    form["client_id"] = emulator.client_id
+    if verifier is not None:
+        form["code_verifier"] = verifier
+    return requests.post(emulator.accounts_base_url + "/api/token", data=form, timeout=10)
+
+
+def test_a_pkce_code_needs_its_verifier(emulator: SpotifyEmulator) -> None:
+    emulator.add_account("ana")
+    verifier = "v" * 64
+    code = emulator.grant_code("ana", REDIRECT_URI, code_challenge=s256(verifier))
+
+    wrong = pkce_exchange(emulator, code, "w" * 64)
+    right = pkce_exchange(emulator, code, verifier)
+
+    assert wrong.json() == {
+        "error": "invalid_grant",
+        "error_description": "code_verifier was incorrect",
+    }
+    assert right.status_code == 200
+
+
+def test_a_pkce_client_refreshes_without_a_secret_and_gets_a_new_refresh_token(
+    emulator: SpotifyEmulator,
+) -> None:
+    emulator.add_account("ana")
+    code = emulator.grant_code("ana", REDIRECT_URI, code_challenge=s256("v" * 64))
+    first = pkce_exchange(emulator, code, "v" * 64).json()
+
+    refreshed = requests.post(
+        emulator.accounts_base_url + "/api/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            "client_id": emulator.client_id,
+        },
+        timeout=10,
+    ).json()
+
+    assert refreshed["refresh_token"] != first["refresh_token"]
+
+
+def test_the_consent_form_carries_the_pkce_challenge_into_the_code(
+    emulator: SpotifyEmulator,
+) -> None:
+    emulator.add_account("ana")
+    challenge = s256("v" * 64)
+    query = callback_query(
+        consent(
+            emulator, "agree", user_id="ana", code_challenge=challenge, code_challenge_method="S256"
+        )
+    )
+    assert pkce_exchange(emulator, query["code"][0], None).status_code == 400

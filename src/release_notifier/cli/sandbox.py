@@ -24,16 +24,15 @@ def environment_lines(emulator: SpotifyEmulator) -> list[str]:
     ]
 
 
-def _wait_for_stop() -> None:
-    """Block until Ctrl-C or SIGTERM."""
+def _stop_on_sigterm() -> threading.Event:
+    """An event that SIGTERM sets (Ctrl-C arrives as KeyboardInterrupt instead)."""
     stopped = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stopped.set()
 
     signal.signal(signal.SIGTERM, on_signal)
-    with contextlib.suppress(KeyboardInterrupt):
-        stopped.wait()
+    return stopped
 
 
 @click.command("emulator")
@@ -75,6 +74,7 @@ def emulator_command(
     redirect_uris: tuple[str, ...],
 ) -> None:
     """Run the Spotify emulator (Web API and Accounts) in the foreground; Ctrl-C stops it."""
+    stopped = _stop_on_sigterm()
     try:
         emulator = SpotifyEmulator(
             profile=profile,
@@ -100,7 +100,8 @@ def emulator_command(
             f"{', '.join(catalogue.not_allowlisted)} (not allow-listed)"
         )
     try:
-        _wait_for_stop()
+        with contextlib.suppress(KeyboardInterrupt):
+            stopped.wait()
     finally:
         emulator.stop()
         click.echo("Spotify emulator stopped.")

@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from release_notifier import clock
-from release_notifier.sandbox.emulator_api import error_body, register_api_routes
+from release_notifier.sandbox.emulator_api import error_body, error_response, register_api_routes
 from release_notifier.sandbox.emulator_data import (
     GROUPS,
     Account,
@@ -50,6 +50,7 @@ __all__ = ["RecordedRequest", "SpotifyEmulator"]
 PROFILES = ("dev_new", "extended")
 DEV_MODE_USER_CAP = 5
 ALBUM_TYPES = ("album", "single", "compilation")
+PREMIUM_REQUIRED = "Active premium subscription required for the owner of the app."
 NOT_ALLOWLISTED = "User not registered in the Developer Dashboard"
 INVALID_TOKEN = "Missing/invalid/expired access token"
 WWW_AUTHENTICATE_INVALID = (
@@ -91,6 +92,11 @@ class SpotifyEmulator:
         self.rotate_refresh_tokens = rotate_refresh_tokens
         self.user_cap = user_cap if profile != "extended" else None
         self.latency = 0.0
+        # False: the app owner's Premium lapsed; every /v1 call gets 403.
+        self.owner_premium = True
+        # True: with include_groups, artist albums report total/next as if unfiltered (seen
+        # live in 2026), so clients must also stop on a short page.
+        self.spurious_next = False
         self.lock = threading.RLock()
         self.catalogue = Catalogue()
         self.grants = Grants()
@@ -260,14 +266,23 @@ class SpotifyEmulator:
 
     # OAuth helpers ----------------------------------------------------------------------
 
-    def grant_code(self, user_id: str, redirect_uri: str, scope: str = "user-follow-read") -> str:
-        """A code as if `user_id` had just agreed on the consent page for `redirect_uri`."""
+    def grant_code(
+        self,
+        user_id: str,
+        redirect_uri: str,
+        scope: str = "user-follow-read",
+        *,
+        code_challenge: str | None = None,
+    ) -> str:
+        """A code as if `user_id` had just agreed on the consent page for `redirect_uri`
+        (with `code_challenge`: a PKCE S256 code, redeemable only with its verifier)."""
         if not self.redirect_rules.allows(redirect_uri):
             raise ValueError(f"redirect URI {redirect_uri!r} is not registered for this app")
         with self.lock:
             self.catalogue.require_account(user_id)
-            authorization = Authorization(user_id, scope, self.now())
-            return self.grants.new_code(authorization, redirect_uri)
+            pkce = code_challenge is not None
+            authorization = Authorization(user_id, scope, self.now(), pkce=pkce)
+            return self.grants.new_code(authorization, redirect_uri, code_challenge)
 
     def issue_tokens(self, user_id: str) -> dict[str, str]:
         """Access and refresh tokens for `user_id`, authorized now, without the browser flow."""
@@ -363,6 +378,8 @@ class SpotifyEmulator:
             time.sleep(self.latency)
         with self.lock:
             rule = self.knobs.take_failure(path)
+        if rule is not None and rule.status == 0:
+            return self._drop_connection(rule.delay)
         if rule is not None:
             return _injected_answer(rule)
         if not api:
@@ -371,18 +388,17 @@ class SpotifyEmulator:
         return limited if limited is not None else self._authenticate()
 
     def _limits_answer(self) -> Response | None:
+        """A queued short rate limit first, then the rolling quota."""
         with self.lock:
             retry_after = self.knobs.take_rate_limit()
             if retry_after is not None:
-                body = error_body(429, "API rate limit exceeded")
+                response = error_response(429, "API rate limit exceeded")
             else:
                 quota = self.knobs.quota
                 if quota is None or quota.admit(self.now()):
                     return None
                 retry_after = quota.retry_after
-                body = error_body(429, "Too many requests", "QUOTA_EXCEEDED")
-        response = jsonify(body)
-        response.status_code = 429
+                response = error_response(429, "Too many requests", "QUOTA_EXCEEDED")
         response.headers["Retry-After"] = str(retry_after)
         return response
 
@@ -396,19 +412,35 @@ class SpotifyEmulator:
             account = self.catalogue.accounts.get(grant.user_id) if grant else None
         if grant is None or account is None:
             return _unauthorized(WWW_AUTHENTICATE_INVALID)
+        if not self.owner_premium:
+            return error_response(403, PREMIUM_REQUIRED)
         if not account.allowlisted:
             return Response(NOT_ALLOWLISTED, 403, mimetype="text/plain")
         g.grant = grant
         return None
 
     def _record(self, response: Response) -> Response:
-        status = 0 if g.get("dropped") else response.status_code
+        if not g.get("dropped"):
+            self._note(response.status_code)
+        return response
+
+    def _note(self, status: int) -> None:
         query = request.args.to_dict()
         with self.lock:
             self.knobs.recorded.append(
                 RecordedRequest(request.method, request.path, query, status, self.now())
             )
-        return response
+
+    def _drop_connection(self, delay: float) -> Response:
+        """Shut the socket so the client gets no response at all (recorded as status 0)."""
+        if delay:
+            time.sleep(delay)
+        self._note(0)
+        g.dropped = True
+        connection = request.environ.get("werkzeug.socket")
+        if isinstance(connection, socket.socket):
+            connection.shutdown(socket.SHUT_RDWR)
+        return Response("", 500)
 
     def _image(self, kind: str, item_id: str, size: int) -> Response:
         with self.lock:
@@ -422,22 +454,15 @@ class SpotifyEmulator:
 
 
 def _unauthorized(challenge: str) -> Response:
-    response = jsonify(error_body(401, INVALID_TOKEN))
-    response.status_code = 401
+    response = error_response(401, INVALID_TOKEN)
     response.headers["WWW-Authenticate"] = challenge
     return response
 
 
 def _injected_answer(rule: FailRule) -> Response:
-    """The answer a fail() rule asked for; status 0 shuts the socket so no response arrives."""
+    """The answer a fail() rule asked for, after its delay."""
     if rule.delay:
         time.sleep(rule.delay)
-    if rule.status == 0:
-        g.dropped = True
-        connection = request.environ.get("werkzeug.socket")
-        if isinstance(connection, socket.socket):
-            connection.shutdown(socket.SHUT_RDWR)
-        return Response("", 500)
     body = rule.body
     if body is None:
         body = error_body(rule.status, _phrase(rule.status))
@@ -458,7 +483,4 @@ def _http_error(exc: HTTPException) -> Response | HTTPException:
     """Web API routing errors come back in Spotify's JSON error shape."""
     if not request.path.startswith("/v1/") or exc.code is None:
         return exc
-    message = "Service not found" if exc.code == 404 else exc.name
-    response = jsonify(error_body(exc.code, message))
-    response.status_code = exc.code
-    return response
+    return error_response(exc.code, "Service not found" if exc.code == 404 else exc.name)

@@ -47,6 +47,12 @@ def error_body(status: int, message: str, reason: str | None = None) -> Json:
     return {"error": error}
 
 
+def error_response(status: int, message: str, reason: str | None = None) -> Response:
+    response = jsonify(error_body(status, message, reason))
+    response.status_code = status
+    return response
+
+
 def int_param(name: str, default: int, low: int, high: int, message: str) -> int:
     """An integer query parameter within [low, high]; anything else is a 400 with `message`."""
     raw = request.args.get(name)
@@ -92,8 +98,8 @@ def register_api_routes(app: Flask, emulator: SpotifyEmulator) -> None:
             raise ApiError(403, "Forbidden")
 
     @app.errorhandler(ApiError)
-    def api_error(exc: ApiError) -> tuple[Response, int]:
-        return jsonify(error_body(exc.status, exc.message)), exc.status
+    def api_error(exc: ApiError) -> Response:
+        return error_response(exc.status, exc.message)
 
     @app.get("/v1/me")
     def me() -> Response:
@@ -144,8 +150,11 @@ def register_api_routes(app: Flask, emulator: SpotifyEmulator) -> None:
                 raise ApiError(404, "Resource not found")
             listed = emulator.catalogue.releases_of(artist_id, groups)
             items = [shapes.album_simple(r, group) for r, group in listed[offset : offset + limit]]
+            total = len(listed)
+            if emulator.spurious_next and "include_groups" in extra:
+                total = len(emulator.catalogue.releases_of(artist_id, GROUPS))
         page = shapes.offset_page(
-            f"/artists/{artist_id}/albums", extra, items, offset, limit, len(listed)
+            f"/artists/{artist_id}/albums", extra, items, offset, limit, total
         )
         return jsonify(page)
 

@@ -6,6 +6,8 @@ and a refresh token dies 183 days after the user's original consent however ofte
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
@@ -71,6 +73,7 @@ class Authorization:
     user_id: str
     scope: str
     authorized_at: datetime
+    pkce: bool = False
 
 
 @dataclass
@@ -78,6 +81,7 @@ class CodeGrant:
     authorization: Authorization
     redirect_uri: str
     issued_at: datetime
+    code_challenge: str | None = None
     used: bool = False
 
 
@@ -147,13 +151,26 @@ class Grants:
         self.refresh_tokens: dict[str, RefreshGrant] = {}
         self.access_tokens: dict[str, AccessGrant] = {}
 
-    def new_code(self, authorization: Authorization, redirect_uri: str) -> str:
+    def new_code(
+        self, authorization: Authorization, redirect_uri: str, code_challenge: str | None = None
+    ) -> str:
         code = "AQ" + secrets.token_urlsafe(96)
-        self.codes[code] = CodeGrant(authorization, redirect_uri, authorization.authorized_at)
+        self.codes[code] = CodeGrant(
+            authorization, redirect_uri, authorization.authorized_at, code_challenge
+        )
         return code
 
-    def exchange_code(self, code: str, redirect_uri: str, now: datetime) -> Authorization:
-        """Spend a code; a reused, unknown or stale one is refused."""
+    def exchange_code(
+        self,
+        code: str,
+        redirect_uri: str,
+        now: datetime,
+        *,
+        verifier: str | None,
+        confidential: bool,
+    ) -> Authorization:
+        """Spend a code; a reused, unknown or stale one is refused, and so is a PKCE code
+        without its verifier or a plain code from a client that gave no secret."""
         grant = self.codes.get(code)
         if grant is None or grant.used:
             raise TokenError("invalid_grant", "Invalid authorization code")
@@ -161,6 +178,12 @@ class Grants:
             raise TokenError("invalid_grant", "Authorization code expired")
         if redirect_uri != grant.redirect_uri:
             raise TokenError("invalid_grant", "Invalid redirect URI")
+        if grant.code_challenge is not None and (
+            verifier is None or not hmac.compare_digest(s256(verifier), grant.code_challenge)
+        ):
+            raise TokenError("invalid_grant", "code_verifier was incorrect")
+        if grant.code_challenge is None and not confidential:
+            raise TokenError("invalid_client", "Invalid client secret")
         grant.used = True
         return grant.authorization
 
@@ -184,11 +207,17 @@ class Grants:
             answer["refresh_token"] = refresh_token
         return answer
 
-    def use_refresh_token(self, token: str, now: datetime, *, rotate: bool) -> dict[str, Any]:
-        """Trade a refresh token for an access token (and, when rotating, a new refresh token)."""
+    def use_refresh_token(
+        self, token: str, now: datetime, *, rotate: bool, confidential: bool
+    ) -> dict[str, Any]:
+        """Trade a refresh token for an access token and, when rotating (always for PKCE), a
+        new refresh token that replaces it."""
         grant = self.refresh_tokens.get(token)
         if grant is None:
             raise TokenError("invalid_grant", "Invalid refresh token")
+        if not confidential and not grant.authorization.pkce:
+            raise TokenError("invalid_client", "Invalid client secret")
+        rotate = rotate or grant.authorization.pkce
         if grant.revoked:
             raise TokenError("invalid_grant", "Refresh token revoked")
         if now >= grant.authorization.authorized_at + REFRESH_TOKEN_LIFETIME:
@@ -210,6 +239,12 @@ class Grants:
         self.access_tokens.clear()
 
 
+def s256(verifier: str) -> str:
+    """The PKCE S256 code challenge for `verifier`."""
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 def with_query(uri: str, params: dict[str, str]) -> str:
     """`uri` with `params` appended to whatever query it already has."""
     parts = urlsplit(uri)
@@ -220,6 +255,16 @@ def with_query(uri: str, params: dict[str, str]) -> str:
 def _callback_params(base: dict[str, str], state: str | None) -> dict[str, str]:
     return {**base, "state": state} if state is not None else base
 
+
+CONSENT_FIELDS = (
+    "client_id",
+    "response_type",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 ERROR_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Error - Spotify (sandbox)</title></head>
@@ -280,11 +325,9 @@ def register_oauth_routes(app: Flask, emulator: SpotifyEmulator) -> None:
             return problem
         if params.get("response_type") != "code":
             return callback(params, {"error": "unsupported_response_type"})
-        hidden = {
-            key: params[key]
-            for key in ("client_id", "response_type", "redirect_uri", "scope", "state")
-            if key in params
-        }
+        if "code_challenge" in params and params.get("code_challenge_method") != "S256":
+            return callback(params, {"error": "invalid_request"})
+        hidden = {key: params[key] for key in CONSENT_FIELDS if key in params}
         with emulator.lock:
             accounts = list(emulator.catalogue.accounts.values())
         page = render_template_string(
@@ -305,8 +348,13 @@ def register_oauth_routes(app: Flask, emulator: SpotifyEmulator) -> None:
         if params.get("action") != "agree":
             return callback(params, {"error": "access_denied"})
         user_id = params.get("user_id", "")
+        challenge = params.get("code_challenge")
+        if challenge is not None and params.get("code_challenge_method") != "S256":
+            return callback(params, {"error": "invalid_request"})
         try:
-            code = emulator.grant_code(user_id, params["redirect_uri"], params.get("scope", ""))
+            code = emulator.grant_code(
+                user_id, params["redirect_uri"], params.get("scope", ""), code_challenge=challenge
+            )
         except ValueError:
             return _error_page("Choose one of the sandbox accounts to log in as.")
         return callback(params, {"code": code})
@@ -314,8 +362,8 @@ def register_oauth_routes(app: Flask, emulator: SpotifyEmulator) -> None:
     @app.post("/api/token")
     def token() -> tuple[Response, int]:
         try:
-            check_client(emulator.client_id, emulator.client_secret)
-            answer = token_grant(emulator)
+            confidential = check_client(emulator.client_id, emulator.client_secret)
+            answer = token_grant(emulator, confidential)
         except TokenError as exc:
             return jsonify(exc.body()), 400
         response = jsonify(answer)
@@ -323,8 +371,9 @@ def register_oauth_routes(app: Flask, emulator: SpotifyEmulator) -> None:
         return response, 200
 
 
-def check_client(client_id: str, client_secret: str) -> None:
-    """The client authenticates with HTTP Basic or with client_id/client_secret in the body."""
+def check_client(client_id: str, client_secret: str) -> bool:
+    """The client authenticates with HTTP Basic or with client_id/client_secret in the body;
+    a PKCE client sends only client_id (False: no secret was given)."""
     basic = request.authorization
     if basic is not None and basic.type == "basic":
         given_id, given_secret = basic.username or "", basic.password or ""
@@ -333,16 +382,19 @@ def check_client(client_id: str, client_secret: str) -> None:
         given_secret = request.form.get("client_secret", "")
     if not given_id:
         raise TokenError("invalid_client")
-    same_id = hmac.compare_digest(given_id.encode(), client_id.encode())
-    same_secret = hmac.compare_digest(given_secret.encode(), client_secret.encode())
-    if not (same_id and same_secret):
+    if not hmac.compare_digest(given_id.encode(), client_id.encode()):
         raise TokenError("invalid_client", "Invalid client")
+    if basic is None and "client_secret" not in request.form:
+        return False
+    if not hmac.compare_digest(given_secret.encode(), client_secret.encode()):
+        raise TokenError("invalid_client", "Invalid client secret")
+    return True
 
 
-def token_grant(emulator: SpotifyEmulator) -> dict[str, Any]:
+def token_grant(emulator: SpotifyEmulator, confidential: bool) -> dict[str, Any]:
     """Answer one grant; unknown form fields (spotipy sends scope and state) are ignored."""
     grant_type = request.form.get("grant_type")
-    handlers: dict[str, Callable[[SpotifyEmulator], dict[str, Any]]] = {
+    handlers: dict[str, Callable[[SpotifyEmulator, bool], dict[str, Any]]] = {
         "authorization_code": _authorization_code_grant,
         "refresh_token": _refresh_token_grant,
     }
@@ -353,25 +405,34 @@ def token_grant(emulator: SpotifyEmulator) -> dict[str, Any]:
             "unsupported_grant_type",
             "grant_type must be client_credentials, authorization_code or refresh_token",
         )
-    return handlers[grant_type](emulator)
+    return handlers[grant_type](emulator, confidential)
 
 
-def _authorization_code_grant(emulator: SpotifyEmulator) -> dict[str, Any]:
+def _authorization_code_grant(emulator: SpotifyEmulator, confidential: bool) -> dict[str, Any]:
     code = request.form.get("code")
     if not code:
         raise TokenError("invalid_request", "code must be supplied")
     redirect_uri = request.form.get("redirect_uri", "")
     with emulator.lock:
         now = emulator.now()
-        authorization = emulator.grants.exchange_code(code, redirect_uri, now)
+        authorization = emulator.grants.exchange_code(
+            code,
+            redirect_uri,
+            now,
+            verifier=request.form.get("code_verifier"),
+            confidential=confidential,
+        )
         return emulator.grants.issue(authorization, now, refresh=True)
 
 
-def _refresh_token_grant(emulator: SpotifyEmulator) -> dict[str, Any]:
+def _refresh_token_grant(emulator: SpotifyEmulator, confidential: bool) -> dict[str, Any]:
     refresh_token = request.form.get("refresh_token")
     if not refresh_token:
         raise TokenError("invalid_request", "refresh_token must be supplied")
     with emulator.lock:
         return emulator.grants.use_refresh_token(
-            refresh_token, emulator.now(), rotate=emulator.rotate_refresh_tokens
+            refresh_token,
+            emulator.now(),
+            rotate=emulator.rotate_refresh_tokens,
+            confidential=confidential,
         )
