@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import click
 from cryptography.fernet import Fernet
@@ -10,7 +11,7 @@ from cryptography.fernet import Fernet
 from release_notifier.clock import utcnow
 from release_notifier.db import open_database
 from release_notifier.jobs.run import run_once
-from release_notifier.jobs.schedule import artists_due
+from release_notifier.jobs.schedule import artist_states, plan_checks
 from release_notifier.mail.send import MailError, check_smtp
 from release_notifier.settings import ConfigError, Settings, load_settings
 from release_notifier.spotify.budget import RequestBudget, paused_until
@@ -54,22 +55,34 @@ def run_command() -> None:
 
 @click.command("status")
 def status_command() -> None:
-    """Show the Spotify request budget, any quota pause, and how many artists are due."""
+    """Show the Spotify request budget, any quota pause, and how fresh the artist checks are."""
     settings = load_settings()
     database = open_database(settings.database_url)
     try:
+        now = utcnow()
         budget = RequestBudget(database, settings.spotify_daily_request_budget)
         used = budget.used()
         until = paused_until(database)
-        due = artists_due(database, settings, utcnow())
-        oldest = budget.oldest_in_window()
+        states = artist_states(database, settings, now)
+        due = plan_checks(database, settings, now)
     finally:
         database.dispose()
+    checked = [s.checked_at for s in states if s.checked_at is not None]
+    oldest = min(checked) if checked else None
     click.echo(f"requests in the last 24 h: {used} of {settings.spotify_daily_request_budget}")
     click.echo(f"requests left: {max(settings.spotify_daily_request_budget - used, 0)}")
     click.echo(f"paused until: {until.isoformat(sep=' ') + ' UTC' if until else 'not paused'}")
+    click.echo(f"artists followed: {len(states)}")
     click.echo(f"artists due for a check: {len(due)}")
-    click.echo(f"oldest request in the window: {oldest.isoformat(sep=' ') if oldest else '-'}")
+    click.echo(f"artists never checked: {len(states) - len(checked)}")
+    click.echo(f"oldest check: {_age(oldest, now)}")
+
+
+def _age(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "-"
+    hours = (now - moment).total_seconds() / 3600
+    return f"{moment.isoformat(sep=' ')} UTC ({hours:.1f} h ago)"
 
 
 @click.group("db")

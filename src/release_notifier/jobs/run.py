@@ -37,6 +37,7 @@ from release_notifier.settings import Settings
 from release_notifier.spotify.budget import RequestBudget, pause_until, paused_until
 from release_notifier.spotify.client import Pacer, SpotifyClient
 from release_notifier.spotify.errors import (
+    BudgetExhausted,
     InvalidGrant,
     NotAllowlisted,
     QuotaExceeded,
@@ -63,6 +64,7 @@ class RunSummary:
     notices_sent: int = 0
     problems: list[str] = field(default_factory=list)
     paused_until: str | None = None
+    budget_left: int | None = None
     skipped: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -80,6 +82,11 @@ class RunSummary:
             f"digests sent: {self.emails_sent}",
             f"other emails sent: {self.notices_sent}",
         ]
+        if self.artists_unchecked and self.budget_left is not None:
+            lines.append(
+                f"request budget left today: {self.budget_left}; "
+                f"{self.artists_unchecked} artists wait for later runs"
+            )
         if self.paused_until:
             lines.append(f"spotify paused until {self.paused_until} UTC (quota); work resumes then")
         lines += [f"problem: {problem}" for problem in self.problems]
@@ -181,11 +188,16 @@ class Run:
         try:
             healthy = self.sync_follow_lists(users)
             self.check_artists(healthy)
+        except BudgetExhausted:
+            self.summary.artists_unchecked = len(
+                artists_due(self.database, self.settings, self.now)
+            )
         except QuotaExceeded as exc:
             self.pause(exc)
             self.summary.artists_unchecked = len(
                 artists_due(self.database, self.settings, self.now)
             )
+        self.summary.budget_left = self.budget.left()
 
     def sync_follow_lists(self, users: list[User]) -> list[User]:
         """Refresh follow lists that are due; returns the users whose tokens still work."""
@@ -240,7 +252,9 @@ class Run:
         self.summary.problems.append("no working Spotify link to check artists with")
 
     def _check_with(self, client: SpotifyClient, due: list[tuple[str, bool]]) -> list[str]:
-        """Check artists in a small pool; a quota ban or dead token stops the rest."""
+        """Check artists in a small pool, most urgent first, while the run's allowance of the
+        request budget lasts; a quota ban or dead token stops the rest."""
+        allowance = self.budget.allowance()
         checker = ArtistChecker(
             self.database, client, self.now, self.settings.initial_lookback_days
         )
@@ -249,7 +263,7 @@ class Run:
 
         def one(item: tuple[str, bool]) -> None:
             artist_id, extra = item
-            if stop:
+            if stop or client.requests_made >= allowance:
                 return
             try:
                 result = checker.check(artist_id, extra_groups=extra)

@@ -1,14 +1,18 @@
 """When things are due: follow-list refreshes, artist checks, re-link and expiry notices.
 
-An artist is checked within the 24 hours before each of its followers' next digest (every run for
-followers on DIGEST_INTERVAL_DAYS=0), and at once when it has never been checked.
+An artist is checked within the CHECK_WINDOW (24 hours) before each of its followers' next digest,
+once per digest cycle. When the request budget's sustainable rate cannot fit a cohort's checks
+into that window, they start earlier, scheduled backwards from the deadlines, never earlier than
+one interval. Never-checked artists come first; artists with a recent release are also checked
+at half-cycle; followers on DIGEST_INTERVAL_DAYS=0 want their artists checked every run.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Float, case, cast, func, or_, select
 
 from release_notifier.db import Database
 from release_notifier.db.models import Artist, Follow, User
@@ -17,6 +21,39 @@ from release_notifier.notices import queue_notice, token_expires_at
 from release_notifier.settings import Settings
 
 CHECK_WINDOW = timedelta(hours=24)
+ACTIVE_FOR = timedelta(days=14)  # an artist with a new release this recent is "active"
+COST_PER_CHECK = 1.1  # requests an average check costs (one page, sometimes a group page)
+SUSTAINABLE_SHARE = 0.8  # plan on this share of the daily budget; the rest absorbs surprises
+
+FIRST, DIGEST, ACTIVE, EVERY_RUN = "first", "digest", "active", "every_run"
+REASON_ORDER = {FIRST: 0, EVERY_RUN: 1, DIGEST: 1, ACTIVE: 2}
+
+
+@dataclass(frozen=True)
+class ArtistState:
+    """What the plan needs to know about one followed artist."""
+
+    artist_id: str
+    deadline: datetime  # the soonest next digest among its followers
+    interval: timedelta  # the shortest digest interval among its followers (0: every run)
+    checked_at: datetime | None
+    last_new_release_at: datetime | None
+    extra_groups: bool
+
+
+@dataclass(frozen=True)
+class DueArtist:
+    """An artist worth a request now, and why."""
+
+    artist_id: str
+    extra_groups: bool
+    reason: str
+    start: datetime  # when its check became due; earlier is more urgent
+    checked_at: datetime | None
+
+    @property
+    def sort_key(self) -> tuple[int, datetime, datetime]:
+        return (REASON_ORDER[self.reason], self.start, self.checked_at or datetime.min)
 
 
 def check_window_start(settings: Settings, user: User, now: datetime) -> datetime:
@@ -36,31 +73,127 @@ def follow_sync_due(settings: Settings, user: User, now: datetime) -> bool:
     return now >= start and user.follows_synced_at < start
 
 
+def waiting_users() -> list[ColumnElement[bool]]:
+    """The conditions of a user whose digests go out: their artists are worth checking."""
+    return [
+        User.confirmed_at.is_not(None),
+        User.unsubscribed_at.is_(None),
+        User.paused.is_(False),
+        User.mail_rejected_at.is_(None),
+        User.needs_relink_since.is_(None),
+    ]
+
+
+def artist_states(database: Database, settings: Settings, now: datetime) -> list[ArtistState]:
+    """One row per artist followed by a user who gets digests, aggregated in the database."""
+    interval = func.coalesce(User.digest_interval_days, cast(settings.digest_interval_days, Float))
+    deadline = case(
+        (interval <= 0, now), (User.next_digest_at.is_(None), now), else_=User.next_digest_at
+    )
+    wants_extra = case(
+        (
+            or_(User.release_types.like("%compilation%"), User.release_types.like("%appears_on%")),
+            1,
+        ),
+        else_=0,
+    )
+    query = (
+        select(
+            Follow.artist_id,
+            func.min(deadline),
+            func.min(interval),
+            func.max(wants_extra),
+            Artist.checked_at,
+            Artist.last_new_release_at,
+        )
+        .join(User, User.id == Follow.user_id)
+        .join(Artist, Artist.id == Follow.artist_id)
+        .where(*waiting_users())
+        .group_by(Follow.artist_id, Artist.checked_at, Artist.last_new_release_at)
+    )
+    with database.session() as session:
+        return [
+            ArtistState(
+                artist_id=artist_id,
+                deadline=_as_datetime(soonest),
+                interval=timedelta(days=float(shortest or 0)),
+                checked_at=checked_at,
+                last_new_release_at=last_new,
+                extra_groups=bool(extra),
+            )
+            for artist_id, soonest, shortest, extra, checked_at, last_new in session.execute(query)
+        ]
+
+
+def _as_datetime(value: object) -> datetime:
+    """SQLite hands back a CASE over datetimes as text."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def sustainable_rate(settings: Settings) -> float:
+    """Checks per hour the daily budget can keep up, day after day."""
+    budget = settings.spotify_daily_request_budget * SUSTAINABLE_SHARE
+    return budget / COST_PER_CHECK / 24
+
+
+def check_leads(states: list[ArtistState], rate_per_hour: float) -> dict[str, timedelta]:
+    """How long before its deadline each artist's check may start.
+
+    Checks are laid out backwards from the deadlines at the sustainable rate, latest deadline
+    last; an artist's lead is at least CHECK_WINDOW and at most its digest interval.
+    """
+    spacing = timedelta(hours=1 / rate_per_hour)
+    leads: dict[str, timedelta] = {}
+    slot = datetime.max
+    for state in sorted(states, key=lambda s: (s.deadline, s.artist_id), reverse=True):
+        if state.interval <= timedelta(0):
+            continue
+        slot = min(slot, state.deadline) - spacing
+        lead = max(state.deadline - slot, CHECK_WINDOW)
+        leads[state.artist_id] = min(lead, max(state.interval, CHECK_WINDOW))
+    return leads
+
+
+def due_reason(state: ArtistState, lead: timedelta, now: datetime) -> tuple[str, datetime] | None:
+    """Why this artist is worth a request now, and since when; None when it is not."""
+    checked = state.checked_at
+    if checked is None:
+        return FIRST, now
+    if state.interval <= timedelta(0):
+        return EVERY_RUN, checked
+    start = state.deadline - lead
+    if now >= start and checked < start:
+        return DIGEST, start
+    recently_active = (
+        state.last_new_release_at is not None and state.last_new_release_at >= now - ACTIVE_FOR
+    )
+    active_age = max(state.interval / 2, CHECK_WINDOW)
+    if recently_active and checked <= now - active_age:
+        return ACTIVE, checked + active_age
+    return None
+
+
+def plan_checks(database: Database, settings: Settings, now: datetime) -> list[DueArtist]:
+    """Every artist worth a request now, most urgent first."""
+    states = artist_states(database, settings, now)
+    leads = check_leads(states, sustainable_rate(settings))
+    due = []
+    for state in states:
+        found = due_reason(state, leads.get(state.artist_id, CHECK_WINDOW), now)
+        if found is not None:
+            reason, start = found
+            due.append(
+                DueArtist(state.artist_id, state.extra_groups, reason, start, state.checked_at)
+            )
+    due.sort(key=lambda d: d.sort_key)
+    return due
+
+
 def artists_due(database: Database, settings: Settings, now: datetime) -> list[tuple[str, bool]]:
     """(artist id, check extra groups?) for every artist due now, most urgent first."""
-    with database.session() as session:
-        rows = session.execute(
-            select(Artist, User)
-            .join(Follow, Follow.artist_id == Artist.id)
-            .join(User, User.id == Follow.user_id)
-            .where(User.confirmed_at.is_not(None), User.unsubscribed_at.is_(None))
-        ).all()
-    windows: dict[str, datetime] = {}
-    extras: dict[str, bool] = {}
-    artists: dict[str, Artist] = {}
-    for artist, user in rows:
-        start = check_window_start(settings, user, now)
-        windows[artist.id] = min(start, windows.get(artist.id, start))
-        wants_extra = bool(user.wanted_types & {"compilation", "appears_on"})
-        extras[artist.id] = extras.get(artist.id, False) or wants_extra
-        artists[artist.id] = artist
-    due = []
-    for artist_id, start in windows.items():
-        checked = artists[artist_id].checked_at
-        if checked is None or (now >= start and checked <= start):
-            due.append((start, checked or datetime.min, artist_id))
-    due.sort()
-    return [(artist_id, extras[artist_id]) for _, _, artist_id in due]
+    return [(d.artist_id, d.extra_groups) for d in plan_checks(database, settings, now)]
 
 
 def queue_account_notices(database: Database, settings: Settings, now: datetime) -> None:

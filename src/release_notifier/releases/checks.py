@@ -1,8 +1,9 @@
-"""Artist checks: find every release of an artist with as few requests as possible.
+"""Artist checks: find every recent release of an artist with as few requests as possible.
 
 One `album,single` page of 10 tells whether anything changed (its `total` and ids against what is
-stored); only then are the groups paged, newest first, until a page reaches releases older than
-the lookback window or runs short.
+stored). When the change is fully visible on that page, that is the whole check; otherwise only
+the group that can hide recent releases is paged, newest first, from where the page left off,
+until a page reaches releases older than the lookback window or runs short.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from release_notifier.spotify.client import ALBUMS_PAGE_LIMIT, SpotifyClient
 logger = logging.getLogger(__name__)
 
 MAIN_GROUPS = ("album", "single")
+DETECTION_GROUPS = ",".join(MAIN_GROUPS)
 EXTRA_GROUPS = ("compilation", "appears_on")
 MAX_PAGES_PER_GROUP = 50
 
@@ -30,7 +32,20 @@ class CheckResult:
     artist_id: str
     requests: int = 0
     new_releases: int = 0
+    recent_releases: int = 0  # new to this app and inside the lookback window
     changed: bool = False
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """The detection page as last seen; `total` is None before the first check."""
+
+    total: int | None
+    ids: str
+
+    @property
+    def id_set(self) -> set[str]:
+        return set(self.ids.split(",")) if self.ids else set()
 
 
 def _group_of(item: dict[str, Any], queried: str) -> str:
@@ -44,6 +59,16 @@ def _group_of(item: dict[str, Any], queried: str) -> str:
 def _older_than(item: dict[str, Any], horizon: datetime) -> bool:
     _, end = release_range(item["release_date"], item.get("release_date_precision"))
     return end < horizon.date()
+
+
+def change_is_visible(stored: StoredPage, total: int, items: list[dict[str, Any]]) -> bool:
+    """True when the page shows everything that changed: as many unseen ids as the total grew."""
+    if total <= len(items):
+        return True
+    if stored.total is None:
+        return False
+    unseen = [item for item in items if item["id"] not in stored.id_set]
+    return total - stored.total == len(unseen)
 
 
 class ArtistChecker:
@@ -65,34 +90,56 @@ class ArtistChecker:
             artist = session.get(Artist, artist_id)
             if artist is None:
                 return result
-            stored_total, stored_ids = artist.page_total, artist.page_ids
             first_check = artist.checked_at is None
+            stored = StoredPage(None if first_check else artist.page_total, artist.page_ids or "")
 
-        page = self._page(result, artist_id, ",".join(MAIN_GROUPS), 0)
+        page = self._page(result, artist_id, DETECTION_GROUPS, 0)
         items = page.get("items") or []
         ids = ",".join(item["id"] for item in items)
         total = int(page.get("total") or len(items))
-        result.changed = first_check or total != stored_total or ids != stored_ids
+        result.changed = first_check or total != stored.total or ids != stored.ids
         if result.changed:
-            self._record(result, artist_id, items, ",".join(MAIN_GROUPS))
-            if total > len(items):
-                for group in MAIN_GROUPS:
-                    self._scan_group(result, artist_id, group)
+            self._record(result, artist_id, items, DETECTION_GROUPS)
+            if not change_is_visible(stored, total, items):
+                self._scan_hidden(result, artist_id, items)
         if extra_groups:
             for group in EXTRA_GROUPS:
                 self._scan_group(result, artist_id, group)
+        self._save(artist_id, total, ids, result, extra_groups)
+        return result
 
+    def _save(
+        self, artist_id: str, total: int, ids: str, result: CheckResult, extra_groups: bool
+    ) -> None:
         with self.database.session() as session:
             artist = session.get(Artist, artist_id)
-            if artist is not None:
-                artist.page_total, artist.page_ids = total, ids
-                artist.checked_at = self.now
-                artist.check_failures = 0
-                if extra_groups:
-                    artist.extra_groups_checked_at = self.now
-                if result.new_releases:
-                    artist.last_new_release_at = self.now
-        return result
+            if artist is None:
+                return
+            artist.page_total, artist.page_ids = total, ids
+            artist.checked_at = self.now
+            artist.check_failures = 0
+            if extra_groups:
+                artist.extra_groups_checked_at = self.now
+            if result.recent_releases:
+                artist.last_new_release_at = self.now
+
+    def _scan_hidden(
+        self, result: CheckResult, artist_id: str, items: list[dict[str, Any]]
+    ) -> None:
+        """Page the groups that can hide recent releases beyond the detection page.
+
+        The page lists albums before singles, newest first: with a single on it, every album is
+        on it too and only older singles are hidden; with none, singles are all hidden and older
+        albums may be.
+        """
+        singles = [item for item in items if _group_of(item, DETECTION_GROUPS) == "single"]
+        if singles:
+            if not _older_than(singles[-1], self.horizon):
+                self._scan_group(result, artist_id, "single", start=len(singles))
+            return
+        if items and not _older_than(items[-1], self.horizon):
+            self._scan_group(result, artist_id, "album", start=len(items))
+        self._scan_group(result, artist_id, "single")
 
     def _page(
         self, result: CheckResult, artist_id: str, groups: str, offset: int
@@ -100,10 +147,10 @@ class ArtistChecker:
         result.requests += 1
         return self.client.artist_albums_page(artist_id, groups, offset=offset)
 
-    def _scan_group(self, result: CheckResult, artist_id: str, group: str) -> None:
-        """Page one group newest first until it reaches the lookback horizon or ends."""
+    def _scan_group(self, result: CheckResult, artist_id: str, group: str, start: int = 0) -> None:
+        """Page one group newest first from `start` until the lookback horizon or its end."""
         for number in range(MAX_PAGES_PER_GROUP):
-            page = self._page(result, artist_id, group, number * ALBUMS_PAGE_LIMIT)
+            page = self._page(result, artist_id, group, start + number * ALBUMS_PAGE_LIMIT)
             items = page.get("items") or []
             self._record(result, artist_id, items, group)
             if (
@@ -127,3 +174,5 @@ class ArtistChecker:
                     self.lookback_days,
                 ):
                     result.new_releases += 1
+                    if not _older_than(item, self.horizon):
+                        result.recent_releases += 1

@@ -7,6 +7,7 @@ processes see the same count.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -19,6 +20,8 @@ from release_notifier.db.models import SpotifyCall, State
 from release_notifier.spotify.errors import BudgetExhausted
 
 WINDOW = timedelta(days=1)
+PACE_WINDOW = timedelta(hours=1)
+PACE_BURST = 3  # an hour may spend up to three hours' share of the day's budget
 PAUSED_UNTIL = "spotify_paused_until"
 
 
@@ -33,11 +36,21 @@ class RequestBudget:
         self.clock = clock
         self._lock = threading.Lock()
 
-    def used(self) -> int:
-        """Requests recorded in the rolling window."""
+    def used(self, window: timedelta = WINDOW) -> int:
+        """Requests recorded in the rolling day (or a shorter `window`)."""
         with self.database.session() as session:
-            since = self.clock() - WINDOW
+            since = self.clock() - window
             return int(session.scalar(select(func.count()).where(SpotifyCall.at > since)) or 0)
+
+    def left(self) -> int:
+        """Requests that may still be sent in the rolling day."""
+        return max(self.limit - self.used(), 0)
+
+    def allowance(self) -> int:
+        """Requests a run may spend now: what the day has left, paced so no hour takes more than
+        PACE_BURST hours' share (a backlog is spread out, and new users always find some)."""
+        hourly = math.ceil(self.limit * PACE_BURST / 24)
+        return max(min(self.left(), hourly - self.used(PACE_WINDOW)), 0)
 
     def oldest_in_window(self) -> datetime | None:
         with self.database.session() as session:

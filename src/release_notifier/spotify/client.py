@@ -10,6 +10,7 @@ import logging
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,27 +41,50 @@ Sleep = Callable[[float], None]
 
 
 class Pacer:
-    """Spaces requests out once Spotify has said 429, instead of retrying into more of them."""
+    """The short-window limiter, shared by every thread of a run.
+
+    Spotify publishes no rate; until it says 429 requests go as fast as the pool sends them.
+    After a 429 they are spaced to half the pace of the last RATE_WINDOW seconds (at least
+    MIN_INTERVAL apart, doubling on each further 429 up to MAX_INTERVAL), instead of retrying
+    into more of them.
+    """
+
+    RATE_WINDOW = 30.0
+    MIN_INTERVAL = 0.25
+    MAX_INTERVAL = 4.0
 
     def __init__(self, sleep: Sleep = time.sleep, monotonic: Callable[[], float] = time.monotonic):
         self.sleep = sleep
         self.monotonic = monotonic
         self.interval = 0.0
         self._next_at = 0.0
+        self._started: deque[float] = deque()
         self._lock = threading.Lock()
 
     def wait_turn(self) -> None:
         with self._lock:
             now = self.monotonic()
             delay = self._next_at - now
-            self._next_at = max(now, self._next_at) + self.interval
+            start = max(now, self._next_at)
+            self._next_at = start + self.interval
+            self._started.append(start)
+            while self._started and self._started[0] < start - self.RATE_WINDOW:
+                self._started.popleft()
         if delay > 0:
             self.sleep(delay)
 
-    def slow_down(self) -> None:
-        """After a short 429: at least 0.25 s between requests, doubling up to 4 s."""
+    def recent_pace(self) -> int:
+        """Requests started in the last RATE_WINDOW seconds."""
         with self._lock:
-            self.interval = min(max(self.interval * 2, 0.25), 4.0)
+            return len(self._started)
+
+    def slow_down(self) -> None:
+        """After a short 429: half the pace that drew it, and slower on every further one."""
+        with self._lock:
+            half_pace = self.RATE_WINDOW / max(len(self._started) / 2, 1)
+            self.interval = min(
+                max(self.interval * 2, half_pace, self.MIN_INTERVAL), self.MAX_INTERVAL
+            )
 
 
 def _retry_after(response: requests.Response) -> float:
