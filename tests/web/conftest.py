@@ -155,3 +155,25 @@ def recent_date() -> str:
     from release_notifier.clock import utcnow
 
     return (utcnow() - timedelta(days=3)).date().isoformat()
+
+
+@pytest.fixture
+def ana(flow: SignupFlow, listener: str, database: Database) -> User:
+    """Ana, signed up through the whole flow (not yet confirmed)."""
+    assert flow.sign_up("ana@example.com", listener).status_code == 200
+    with database.session() as session:
+        return session.scalars(select(User).where(User.email == "ana@example.com")).one()
+
+
+def signed_path(app: Flask, purpose: str, user: User, version: int | None = None) -> str:
+    """The path of a signed link for `user` (e.g. /settings/<token>)."""
+    from release_notifier.links import link_url
+
+    settings = app.extensions["release_notifier"].settings
+    url = link_url(settings, purpose, user.id, user.link_version if version is None else version)
+    return url.removeprefix(PUBLIC_URL)
+
+
+def reload(database: Database, user: User) -> User | None:
+    with database.session() as session:
+        return session.get(User, user.id)

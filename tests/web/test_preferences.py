@@ -1,0 +1,152 @@
+"""The settings page: frequency, release types, pause/resume, re-link and delete (two clicks)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from release_notifier.clock import utcnow
+from release_notifier.db import Database
+from release_notifier.db.models import LedgerEntry, Notice, User
+from tests.web.conftest import counts, csrf_token, reload, signed_path
+
+
+def test_the_settings_page_shows_the_current_choices(
+    client: FlaskClient, app: Flask, ana: User
+) -> None:
+    page = client.get(signed_path(app, "settings", ana))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "ana@example.com" in html
+    assert (
+        'checked id="frequency-1" name="frequency" required type="radio" value="fortnightly"'
+        in html
+    )
+    assert "Spotify account: Ana" in html
+
+
+def test_saving_changes_frequency_and_release_types(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    path = signed_path(app, "settings", ana)
+    response = client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "frequency": "weekly",
+            "release_types": ["album", "compilation"],
+        },
+    )
+    assert response.status_code == 303
+    assert "Saved." in client.get(path).get_data(as_text=True)
+    user = reload(database, ana)
+    assert user is not None
+    assert user.digest_interval_days == 7.0
+    assert user.release_types == "album,compilation"
+
+
+def test_saving_with_no_release_type_is_422_and_changes_nothing(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    path = signed_path(app, "settings", ana)
+    response = client.post(
+        path, data={"csrf_token": csrf_token(client, path), "frequency": "monthly"}
+    )
+    assert response.status_code == 422
+    assert "Choose at least one kind of release." in response.get_data(as_text=True)
+    user = reload(database, ana)
+    assert user is not None
+    assert (user.digest_interval_days, user.release_types) == (None, ana.release_types)
+
+
+def test_an_unknown_frequency_is_422(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    path = signed_path(app, "settings", ana)
+    token = csrf_token(client, path)
+    data = {"csrf_token": token, "frequency": "hourly", "release_types": ["album"]}
+    assert client.post(path, data=data).status_code == 422
+    assert reload(database, ana).digest_interval_days is None  # type: ignore[union-attr]
+
+
+def test_saving_without_csrf_token_is_400(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    path = signed_path(app, "settings", ana)
+    response = client.post(path, data={"frequency": "weekly", "release_types": ["album"]})
+    assert response.status_code == 400
+    assert reload(database, ana).digest_interval_days is None  # type: ignore[union-attr]
+
+
+def test_pause_and_resume(client: FlaskClient, app: Flask, database: Database, ana: User) -> None:
+    path = signed_path(app, "settings", ana)
+    token = csrf_token(client, path)
+    assert client.post(f"{path}/pause", data={"csrf_token": token}).status_code == 303
+    assert reload(database, ana).paused is True  # type: ignore[union-attr]
+    assert "Resume digests" in client.get(path).get_data(as_text=True)
+    assert client.post(f"{path}/resume", data={"csrf_token": token}).status_code == 303
+    assert reload(database, ana).paused is False  # type: ignore[union-attr]
+
+
+def test_relink_from_settings_goes_to_spotify_with_the_consent_dialog(
+    client: FlaskClient, app: Flask, ana: User
+) -> None:
+    path = signed_path(app, "settings", ana)
+    response = client.post(f"{path}/relink", data={"csrf_token": csrf_token(client, path)})
+    assert response.status_code == 303
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert query["show_dialog"] == ["true"]
+
+
+def test_delete_asks_first_then_removes_user_tokens_and_ledger(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    path = signed_path(app, "settings", ana)
+    confirm_path = signed_path(app, "confirm", ana)
+    client.post(confirm_path, data={"csrf_token": csrf_token(client, confirm_path)})
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(LedgerEntry)) > 0
+    ask = client.get(f"{path}/delete")
+    assert ask.status_code == 200
+    assert "Yes, delete everything" in ask.get_data(as_text=True)
+    assert reload(database, ana) is not None
+    done = client.post(f"{path}/delete", data={"csrf_token": csrf_token(client, path)})
+    assert done.status_code == 200
+    assert reload(database, ana) is None
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 0
+        assert session.scalar(select(func.count()).select_from(Notice)) == 0
+    assert client.get(path).status_code == 404
+
+
+def test_delete_without_csrf_token_is_400_and_deletes_nothing(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    response = client.post(signed_path(app, "settings", ana) + "/delete")
+    assert response.status_code == 400
+    assert counts(database).users == 1
+
+
+def test_a_forged_settings_link_is_400(client: FlaskClient, database: Database, ana: User) -> None:
+    assert client.get("/settings/forged.token.here").status_code == 400
+    response = client.post(
+        "/settings/forged.token.here/delete", data={"csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 400
+    assert counts(database).users == 1
+
+
+def test_an_expired_settings_link_is_410(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    path = signed_path(app, "settings", ana)
+    with time_machine.travel(utcnow() + timedelta(days=91)):
+        assert client.get(path).status_code == 410
+        token = csrf_token(client)
+        assert client.post(f"{path}/pause", data={"csrf_token": token}).status_code == 410
+    assert reload(database, ana).paused is False  # type: ignore[union-attr]
