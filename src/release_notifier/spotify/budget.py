@@ -22,6 +22,7 @@ from release_notifier.spotify.errors import BudgetExhausted
 WINDOW = timedelta(days=1)
 PACE_WINDOW = timedelta(hours=1)
 PACE_BURST = 3  # an hour may spend up to three hours' share of the day's budget
+PACE_FLOOR = 20  # ...and at least this many requests (small budgets are not paced)
 PAUSED_UNTIL = "spotify_paused_until"
 
 
@@ -49,7 +50,7 @@ class RequestBudget:
     def allowance(self) -> int:
         """Requests a run may spend now: what the day has left, paced so no hour takes more than
         PACE_BURST hours' share (a backlog is spread out, and new users always find some)."""
-        hourly = math.ceil(self.limit * PACE_BURST / 24)
+        hourly = max(math.ceil(self.limit * PACE_BURST / 24), min(self.limit, PACE_FLOOR))
         return max(min(self.left(), hourly - self.used(PACE_WINDOW)), 0)
 
     def oldest_in_window(self) -> datetime | None:
