@@ -112,11 +112,21 @@ class Run:
         self.summary = RunSummary()
         self.budget = RequestBudget(database, settings.spotify_daily_request_budget)
         self.pacer = Pacer(sleep=sleep)
+        self.clients: dict[int, SpotifyClient] = {}
 
     # Spotify ------------------------------------------------------------------------------
 
     def client_for(self, user: User) -> SpotifyClient | None:
-        """A client acting as `user`, persisting a rotated refresh token; None without a token."""
+        """The run's one client acting as `user` (one token refresh per run), or None."""
+        if user.id not in self.clients:
+            client = self._new_client(user)
+            if client is None:
+                return None
+            self.clients[user.id] = client
+        return self.clients[user.id]
+
+    def _new_client(self, user: User) -> SpotifyClient | None:
+        """A client that persists a rotated refresh token; None without a readable token."""
         if user.refresh_token_enc is None:
             return None
         try:
@@ -162,6 +172,7 @@ class Run:
 
     def mark_needs_relink(self, user_id: int) -> None:
         """invalid_grant: the token is discarded and never retried; the user gets one email."""
+        self.clients.pop(user_id, None)
         with self.database.session() as session:
             user = session.get(User, user_id)
             if user is not None and user.needs_relink_since is None:
@@ -226,8 +237,6 @@ class Run:
             except SpotifyError as exc:
                 self.summary.problems.append(f"user {user.id}: follow list not refreshed: {exc}")
                 healthy.append(user)
-            finally:
-                self.summary.requests += client.requests_made
         return healthy
 
     def check_artists(self, users: list[User]) -> None:
@@ -244,8 +253,6 @@ class Run:
             except InvalidGrant:
                 self.mark_needs_relink(user.id)
                 continue
-            finally:
-                self.summary.requests += client.requests_made
             self.summary.artists_unchecked = len(remaining)
             return
         self.summary.artists_unchecked = len(due)
@@ -319,6 +326,7 @@ class Run:
         try:
             self.summary.users = len(self.linked_users())
             self.spotify_work()
+            self.summary.requests = sum(c.requests_made for c in self.clients.values())
             lease.renew()
             queue_account_notices(self.database, self.settings, self.now)
             self.mail_work(sender)
