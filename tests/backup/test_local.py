@@ -205,3 +205,16 @@ def test_restore_migrates_an_older_backup_to_the_newest_schema(
         head = ScriptDirectory.from_config(alembic_config(restored)).get_current_head()
     restored.dispose()
     assert current == head
+
+
+def test_a_backup_made_before_a_key_rotation_restores_while_the_old_key_is_listed(
+    populated: Path, make_settings: MakeSettings, settings: Settings, fernet_key: str
+) -> None:
+    rows = table_rows(populated, "users")
+    report = create_backup(settings)
+    populated.unlink()
+    rotated = make_settings(db_encryption_key=f"{Fernet.generate_key().decode()},{fernet_key}")
+
+    restore_file(rotated, report.name)
+
+    assert table_rows(populated, "users") == rows

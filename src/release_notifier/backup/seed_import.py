@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from release_notifier.backup.errors import RestoreError, SeedImportError
@@ -28,7 +29,6 @@ from release_notifier.settings import Settings
 logger = logging.getLogger(__name__)
 
 SEED_COLUMNS = {"email", "token", "last_ran"}
-MAX_EMAIL_LENGTH = 254
 
 
 @dataclass(frozen=True)
@@ -74,15 +74,15 @@ def parse_last_ran(value: object) -> datetime | None:
 
 
 def normalize_email(value: object) -> str | None:
-    """The address with its domain lower-cased, or None when it cannot be an address."""
+    """The address in the same canonical form signups use, or None when it is not one."""
     if not isinstance(value, str):
         return None
-    local, at, domain = value.strip().rpartition("@")
-    if not at or not local or "." not in domain or len(value.strip()) > MAX_EMAIL_LENGTH:
+    try:
+        # test_environment: addresses the original accepted on `.test` domains come over too
+        checked = validate_email(value.strip(), check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
         return None
-    if any(c.isspace() or c in "\r\n<>," for c in value.strip()):
-        return None
-    return f"{local}@{domain.lower()}"
+    return str(checked.normalized)
 
 
 def read_seed_users(path: Path) -> tuple[list[SeedUser], int]:
