@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,7 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from click.testing import CliRunner
 
+from release_notifier.cli.sandbox import emulator_command
 from tests.sandbox.helpers import REDIRECT_URI
 
 EXPORT_NAMES = (
@@ -24,26 +27,22 @@ EXPORT_NAMES = (
 @pytest.fixture
 def running() -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     """The command on a free port with the demo catalogue, and the exports it printed."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "release_notifier", "emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    exports: dict[str, str] = {}
-    assert process.stdout is not None
-    try:
-        for line in process.stdout:
-            if line.strip().startswith("export "):
-                name, _, value = line.strip().removeprefix("export ").partition("=")
-                exports[name] = value
-            if len(exports) == len(EXPORT_NAMES):
-                break
-        yield process, exports
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
+    command = [sys.executable, "-m", "release_notifier", "emulator", "--port", "0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        assert process.stdout is not None
+        exports: dict[str, str] = {}
+        try:
+            for line in process.stdout:
+                if line.strip().startswith("export "):
+                    name, _, value = line.strip().removeprefix("export ").partition("=")
+                    exports[name] = value
+                if len(exports) == len(EXPORT_NAMES):
+                    break
+            yield process, exports
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            process.wait(timeout=10)
 
 
 def test_it_prints_the_settings_and_serves_the_demo_listeners(
@@ -93,21 +92,19 @@ def test_it_stops_cleanly_on_sigterm(running: tuple[subprocess.Popen[str], dict[
 
 
 def test_a_localhost_redirect_uri_is_refused_with_a_clear_message() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "release_notifier",
-            "emulator",
-            "--port",
-            "0",
-            "--empty",
-            "--redirect-uri",
-            "http://localhost:5000/auth/callback",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
+    result = CliRunner().invoke(
+        emulator_command,
+        ["--port", "0", "--empty", "--redirect-uri", "http://localhost:5000/auth/callback"],
     )
-    assert result.returncode != 0
-    assert "localhost" in result.stderr
+    assert result.exit_code == 2
+    assert "localhost" in result.output
+
+
+def test_a_busy_port_is_a_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(emulator_command, ["--port", str(port), "--empty"])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import time_machine
+from authlib.integrations.requests_client import OAuth2Session
 
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.emulator_oauth import s256
@@ -397,3 +398,26 @@ def test_the_consent_form_carries_the_pkce_challenge_into_the_code(
         )
     )
     assert pkce_exchange(emulator, query["code"][0], None).status_code == 400
+
+
+def test_authlib_completes_the_code_flow_and_refresh_against_it(emulator: SpotifyEmulator) -> None:
+    emulator.add_account("ana")
+    session = OAuth2Session(
+        emulator.client_id,
+        emulator.client_secret,
+        scope="user-follow-read",
+        redirect_uri=REDIRECT_URI,
+        token_endpoint_auth_method="client_secret_basic",
+    )
+    url, _ = session.create_authorization_url(
+        emulator.accounts_base_url + "/authorize", state="Xy9", show_dialog="true"
+    )
+    assert requests.get(url, timeout=10).status_code == 200
+    code = callback_query(consent(emulator, "agree", user_id="ana"))["code"][0]
+    token_url = emulator.accounts_base_url + "/api/token"
+
+    first = session.fetch_token(token_url, grant_type="authorization_code", code=code)
+    second = session.refresh_token(token_url, refresh_token=first["refresh_token"])
+
+    assert second["access_token"] != first["access_token"]
+    assert api_get(emulator, "/me", second["access_token"]).json()["id"] == "ana"

@@ -74,7 +74,6 @@ def emulator_command(
     redirect_uris: tuple[str, ...],
 ) -> None:
     """Run the Spotify emulator (Web API and Accounts) in the foreground; Ctrl-C stops it."""
-    stopped = _stop_on_sigterm()
     try:
         emulator = SpotifyEmulator(
             profile=profile,
@@ -90,6 +89,7 @@ def emulator_command(
         emulator.start()
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    stopped = _stop_on_sigterm()
     click.echo(f"Spotify emulator ({profile}) on {emulator.base_url}; Ctrl-C stops it.")
     click.echo("Point release-notifier at it with:")
     for line in environment_lines(emulator):

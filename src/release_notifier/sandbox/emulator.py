@@ -112,11 +112,20 @@ class SpotifyEmulator:
 
     def start(self) -> SpotifyEmulator:
         """Listen on 127.0.0.1 (port 0: any free port) and serve from a daemon thread."""
-        server = make_server(
-            "127.0.0.1", self._port, self.app, threaded=True, request_handler=_QuietRequestHandler
-        )
+        if self._server is not None:
+            raise RuntimeError("the emulator is already running")
+        # Bind here so a busy port raises OSError (werkzeug would print and exit instead).
+        with socket.create_server(("127.0.0.1", self._port)) as listener:
+            server = make_server(
+                "127.0.0.1",
+                self._port,
+                self.app,
+                threaded=True,
+                request_handler=_QuietRequestHandler,
+                fd=listener.fileno(),
+            )
         self._server = server
-        self.shapes.base_url = f"http://127.0.0.1:{server.server_port}"
+        self.shapes.base_url = f"http://127.0.0.1:{server.port}"
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},

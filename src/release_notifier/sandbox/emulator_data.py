@@ -105,6 +105,7 @@ class Catalogue:
     artists: dict[str, Artist] = field(default_factory=dict)
     releases: dict[str, Release] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
+    by_artist: dict[str, dict[str, Release]] = field(default_factory=dict)
     _sequence: int = 0
 
     def next_sequence(self) -> int:
@@ -140,19 +141,24 @@ class Catalogue:
         for artist_id in [*release.groups, *release.main_artists]:
             self.require_artist(artist_id)
         self.releases[release.id] = release
+        for artist_id in release.groups:
+            self.by_artist.setdefault(artist_id, {})[release.id] = release
         return release.id
 
     def remove_release(self, album_id: str) -> None:
-        if self.releases.pop(album_id, None) is None:
+        release = self.releases.pop(album_id, None)
+        if release is None:
             raise ValueError(f"no album {album_id!r} in the emulator")
+        for artist_id in release.groups:
+            del self.by_artist[artist_id][album_id]
 
     def releases_of(self, artist_id: str, groups: Iterable[str]) -> list[tuple[Release, str]]:
         """An artist's releases in `groups`: group by group in GROUPS order, newest first."""
         wanted = set(groups)
         listed = [
             (release, release.groups[artist_id])
-            for release in self.releases.values()
-            if release.groups.get(artist_id) in wanted
+            for release in self.by_artist.get(artist_id, {}).values()
+            if release.groups[artist_id] in wanted
         ]
         listed.sort(key=lambda pair: (GROUPS.index(pair[1]), -release_rank(pair[0])))
         return listed
