@@ -16,6 +16,7 @@ from flask import Flask
 
 from release_notifier.db import open_database
 from release_notifier.jobs.queue import Queue
+from release_notifier.logs import configure_logging
 from release_notifier.settings import ConfigError, Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,12 @@ logger = logging.getLogger(__name__)
 PRODUCTION_SECRETS = ("flask_secret_key", "cron_secret_key", "db_encryption_key")
 WEB_THREADS = 8
 QUEUE_WORKERS = 2
+
+
+def apply_log_level(settings: Settings) -> None:
+    """LOG_LEVEL applies unless `--log-level` was given on the command line."""
+    if click.get_current_context().find_root().params.get("log_level") is None:
+        configure_logging(settings.log_level)
 
 
 def require_production_secrets(settings: Settings) -> None:
@@ -78,6 +85,7 @@ def serve(host: str, port: int, debug: bool) -> None:
     from release_notifier.web import create_app
 
     settings = load_settings()
+    apply_log_level(settings)
     if debug:
         settings = debug_settings(settings)
     else:
@@ -111,6 +119,7 @@ def demo(port: int) -> None:
     context = start_demo_services(app_url, date.today())
     try:
         settings = demo_settings(context, app_url, folder)
+        apply_log_level(settings)
         database = open_database(settings.database_url)
         app = create_app(settings, database, demo=context)
         click.echo(demo_banner(app_url, context.emulator.base_url))
