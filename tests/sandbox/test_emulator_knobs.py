@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -141,3 +142,33 @@ def test_latency_belongs_to_one_emulator(emulator: SpotifyEmulator) -> None:
         started = time.perf_counter()
         api_get(other, "/me", token)
         assert time.perf_counter() - started < 1.0
+
+
+def test_the_rate_window_refuses_requests_beyond_the_limit_until_the_oldest_ages_out() -> None:
+    now = {"value": datetime(2026, 11, 25, 8, 0, 0)}
+    with SpotifyEmulator(clock=lambda: now["value"]) as emulator:
+        token = listener_token(emulator)
+        emulator.set_rate_window(2, window_seconds=30)
+
+        first = [api_get(emulator, "/me", token).status_code for _ in range(2)]
+        now["value"] += timedelta(seconds=10)
+        refused = api_get(emulator, "/me", token)
+        now["value"] += timedelta(seconds=20)
+        admitted = api_get(emulator, "/me", token).status_code
+
+    assert first == [200, 200]
+    assert refused.status_code == 429
+    assert refused.json()["error"]["message"] == "API rate limit exceeded"
+    assert refused.headers["Retry-After"] == "20"
+    assert admitted == 200
+
+
+def test_it_answers_many_parallel_requests(emulator: SpotifyEmulator) -> None:
+    artist_ids = [emulator.add_artist(f"Artist {n}") for n in range(30)]
+    token = listener_token(emulator, follows=artist_ids)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(
+            pool.map(lambda a: api_get(emulator, f"/artists/{a}/albums", token), artist_ids)
+        )
+    assert {answer.status_code for answer in answers} == {200}
+    assert emulator.count(r"/albums$") == 30

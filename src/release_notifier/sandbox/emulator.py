@@ -35,7 +35,12 @@ from release_notifier.sandbox.emulator_data import (
 )
 from release_notifier.sandbox.emulator_images import cover_svg
 from release_notifier.sandbox.emulator_json import Shapes
-from release_notifier.sandbox.emulator_knobs import FailRule, Knobs, Quota, RecordedRequest
+from release_notifier.sandbox.emulator_knobs import (
+    FailRule,
+    Knobs,
+    RecordedRequest,
+    RollingWindow,
+)
 from release_notifier.sandbox.emulator_oauth import (
     Authorization,
     Grants,
@@ -341,16 +346,20 @@ class SpotifyEmulator:
             self.knobs.rate_limited = times
             self.knobs.rate_retry_after = retry_after
 
+    def set_rate_window(
+        self, limit: int | None, *, window_seconds: int = 30, retry_after: int | None = None
+    ) -> None:
+        """At most `limit` /v1 requests per rolling window (Spotify's is 30 s), then the short
+        429; Retry-After defaults to the seconds until the window has room (None: off)."""
+        with self.lock:
+            self.knobs.rate_window = _window(limit, window_seconds, retry_after)
+
     def set_quota(
         self, limit: int | None, *, retry_after: int = 48925, window_seconds: int = 86400
     ) -> None:
         """At most `limit` /v1 requests per rolling window, then 429 QUOTA_EXCEEDED (None: off)."""
         with self.lock:
-            self.knobs.quota = (
-                Quota(limit, retry_after, timedelta(seconds=window_seconds))
-                if limit is not None
-                else None
-            )
+            self.knobs.quota = _window(limit, window_seconds, retry_after)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -397,17 +406,20 @@ class SpotifyEmulator:
         return limited if limited is not None else self._authenticate()
 
     def _limits_answer(self) -> Response | None:
-        """A queued short rate limit first, then the rolling quota."""
+        """Queued short rate limits first, then the 30-second window, then the quota."""
         with self.lock:
+            now = self.now()
             retry_after = self.knobs.take_rate_limit()
+            window, quota = self.knobs.rate_window, self.knobs.quota
+            if retry_after is None and window is not None and not window.admit(now):
+                retry_after = window.wait_seconds(now)
             if retry_after is not None:
                 response = error_response(429, "API rate limit exceeded")
-            else:
-                quota = self.knobs.quota
-                if quota is None or quota.admit(self.now()):
-                    return None
-                retry_after = quota.retry_after
+            elif quota is not None and not quota.admit(now):
+                retry_after = quota.wait_seconds(now)
                 response = error_response(429, "Too many requests", "QUOTA_EXCEEDED")
+            else:
+                return None
         response.headers["Retry-After"] = str(retry_after)
         return response
 
@@ -460,6 +472,14 @@ class SpotifyEmulator:
             else:
                 return Response("not found", 404, mimetype="text/plain")
         return Response(cover_svg(title, item_id, size), 200, mimetype="image/svg+xml")
+
+
+def _window(limit: int | None, seconds: int, retry_after: int | None) -> RollingWindow | None:
+    if limit is None:
+        return None
+    if limit < 0 or seconds < 1:
+        raise ValueError("limit must be >= 0 and window_seconds >= 1")
+    return RollingWindow(limit, timedelta(seconds=seconds), retry_after)
 
 
 def _unauthorized(challenge: str) -> Response:

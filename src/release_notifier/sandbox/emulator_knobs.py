@@ -6,6 +6,7 @@ Callers hold the emulator's lock.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -37,16 +38,17 @@ class FailRule:
 
 
 @dataclass
-class Quota:
-    """A rolling-window count of admitted /v1 requests, like Spotify's per-developer quota."""
+class RollingWindow:
+    """At most `limit` admitted /v1 requests in any `window`: Spotify's 30-second rate limit
+    and its per-developer daily quota both work this way."""
 
     limit: int
-    retry_after: int
     window: timedelta
+    retry_after: int | None = None  # None: the seconds until the oldest request ages out
     admitted: deque[datetime] = field(default_factory=deque)
 
     def admit(self, now: datetime) -> bool:
-        """Count this request if the window has room; False means QUOTA_EXCEEDED."""
+        """Count this request if the window has room; False means refuse it."""
         while self.admitted and now - self.admitted[0] >= self.window:
             self.admitted.popleft()
         if len(self.admitted) >= self.limit:
@@ -54,13 +56,21 @@ class Quota:
         self.admitted.append(now)
         return True
 
+    def wait_seconds(self, now: datetime) -> int:
+        """Retry-After for a refused request."""
+        if self.retry_after is not None:
+            return self.retry_after
+        room_at = self.admitted[0] + self.window if self.admitted else now
+        return max(1, math.ceil((room_at - now).total_seconds()))
+
 
 @dataclass
 class Knobs:
     fail_rules: list[FailRule] = field(default_factory=list)
     rate_limited: int = 0
     rate_retry_after: int = 1
-    quota: Quota | None = None
+    rate_window: RollingWindow | None = None
+    quota: RollingWindow | None = None
     recorded: list[RecordedRequest] = field(default_factory=list)
 
     def take_failure(self, path: str) -> FailRule | None:
