@@ -56,20 +56,24 @@ class RunningDemo:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[RunningDemo]:
-    """What `release-notifier demo` starts, with a queue that runs each task as it is queued."""
+    """What `release-notifier demo` starts: emulator, mail catcher, app, queue consumer."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     context = start_demo_services(url, date.today())
     settings = demo_settings(context, url, tmp_path)
     database = open_database(settings.database_url)
-    queue = build_queue(settings, database, immediate=True)
+    queue = build_queue(settings, database)
     app = create_app(settings, database, demo=context, queue=queue)
     server = waitress.create_server(app, host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    consumer = queue.consumer(workers=2, periodic=False)
+    consumer._set_signal_handlers = lambda: None  # type: ignore[method-assign]  # pytest's own
+    consumer.start()
     try:
         yield RunningDemo(url=url, context=context)
     finally:
+        consumer.stop(graceful=True)
         server.close()
         context.stop()
         database.dispose()

@@ -13,6 +13,8 @@ pytestmark = pytest.mark.browser
 
 
 def open_newest_email(page: Page, demo: RunningDemo, subject: re.Pattern[str]) -> None:
+    """Open the outbox and the newest email with this subject, once the queue has sent it
+    (the outbox reloads itself while the locator waits)."""
     page.goto(f"{demo.url}/_outbox/")
     page.get_by_role("link", name=subject).first.click()
     expect(page.locator("h1.subject")).to_have_text(subject)

@@ -25,6 +25,8 @@ from release_notifier.settings import Settings
 logger = logging.getLogger(__name__)
 
 QUEUE_NAME = "release-notifier"
+# An idle worker looks for new tasks at least this often, so a confirmation email never waits long.
+IDLE_POLL_SECONDS = 2.0
 
 
 def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
@@ -78,7 +80,11 @@ class Queue:
     def consumer(self, *, workers: int = 2, periodic: bool = True) -> Consumer:
         """A thread consumer for this queue; `periodic` enables the tick."""
         return self.huey.create_consumer(
-            workers=workers, worker_type="thread", periodic=periodic, check_worker_health=True
+            workers=workers,
+            worker_type="thread",
+            periodic=periodic,
+            check_worker_health=True,
+            max_delay=IDLE_POLL_SECONDS,
         )
 
 

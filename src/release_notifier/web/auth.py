@@ -14,7 +14,7 @@ from release_notifier.links import BadLink
 from release_notifier.spotify.client import SpotifyClient
 from release_notifier.spotify.errors import InvalidGrant, NotAllowlisted, SpotifyError
 from release_notifier.spotify.oauth import TokenSet, authorize_url, exchange_code
-from release_notifier.web.context import app_context
+from release_notifier.web.context import app_context, back_up_after
 from release_notifier.web.pages import PageResponse, bad_link_page, gone_page, message_page
 
 logger = logging.getLogger(__name__)
@@ -127,6 +127,7 @@ def link_account(
             user_id, email = result.user.id, result.user.email
     except accounts.SignupRefused as exc:
         return message_page("This Spotify account cannot be linked here", str(exc), 409)
+    back_up_after("spotify link")
     if result.outcome is accounts.LinkOutcome.RELINKED:
         return message_page(
             "Spotify is linked again",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, render_template
 from sqlalchemy.orm import Session
 
@@ -11,11 +9,9 @@ from release_notifier import accounts
 from release_notifier.clock import utcnow
 from release_notifier.db.models import User
 from release_notifier.links import link_url
-from release_notifier.web.context import app_context
+from release_notifier.web.context import app_context, back_up_after
 from release_notifier.web.forms import ButtonForm
 from release_notifier.web.pages import PageResponse, message_page, with_link_user
-
-logger = logging.getLogger(__name__)
 
 bp = Blueprint("confirm", __name__, url_prefix="/confirm")
 
@@ -44,7 +40,7 @@ def confirm(token: str) -> PageResponse:
     response = with_link_user("confirm", token, do_confirm)
     if confirmed and confirmed[0]:
         app_context().queue.enqueue_work("confirm")
-        back_up(reason="confirmed signup")
+        back_up_after("confirmed signup")
     return response
 
 
@@ -65,13 +61,3 @@ def confirmed_page(user: User, *, again: bool) -> PageResponse:
         action_url=link_url(settings, "settings", user.id, user.link_version),
         action_label="Your settings",
     )
-
-
-def back_up(reason: str) -> None:
-    """A backup after a change worth keeping; never fails the request."""
-    from release_notifier.backup import maybe_backup_after_change
-
-    try:
-        maybe_backup_after_change(app_context().settings, reason)
-    except Exception:
-        logger.exception("backup after %s failed", reason)

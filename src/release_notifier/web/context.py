@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,8 @@ from release_notifier.settings import Settings
 if TYPE_CHECKING:
     from release_notifier.jobs.queue import Queue
     from release_notifier.web.demo import DemoContext
+
+logger = logging.getLogger(__name__)
 
 EXTENSION = "release_notifier"
 
@@ -29,3 +32,14 @@ def app_context() -> AppContext:
     """The running app's AppContext (inside a request or app context)."""
     context: AppContext = current_app.extensions[EXTENSION]
     return context
+
+
+def back_up_after(reason: str) -> None:
+    """Ask for a backup after a change a restore must not undo (a confirmation, an unsubscribe,
+    a deletion); debounced and in the background, and never fails the request."""
+    from release_notifier.backup import maybe_backup_after_change
+
+    try:
+        maybe_backup_after_change(app_context().settings, reason)
+    except Exception:
+        logger.exception("backup after %s failed", reason)

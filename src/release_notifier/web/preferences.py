@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from release_notifier.db.models import User
 from release_notifier.links import link_url
 from release_notifier.notices import token_expires_at
 from release_notifier.spotify.oauth import authorize_url
-from release_notifier.web.context import app_context
+from release_notifier.web.context import app_context, back_up_after
 from release_notifier.web.forms import ButtonForm, PreferencesForm
 from release_notifier.web.pages import PageResponse, message_page, with_link_user
 
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("preferences", __name__, url_prefix="/settings")
 
+R = TypeVar("R")
 FORM_EXPIRED = ("Please try again", "The form had expired; reload the page and try again.")
 
 
@@ -39,6 +41,14 @@ def render_settings(user: User, form: PreferencesForm, status: int = 200) -> Pag
         expires_at=token_expires_at(user),
         unsubscribe_url=link_url(settings, "unsubscribe", user.id, user.link_version),
     ), status
+
+
+def backed_up(result: R, reason: str) -> R:
+    """Pass `result` on, asking for a backup when the change went through."""
+    succeeded = isinstance(result, Response) or (isinstance(result, tuple) and result[1] < 400)
+    if succeeded:
+        back_up_after(reason)
+    return result
 
 
 @bp.get("/<token>")
@@ -70,7 +80,7 @@ def save(token: str) -> Response | PageResponse:
         flash("Saved.")
         return redirect(url_for("preferences.page", token=token), code=303)
 
-    return with_link_user("settings", token, apply)
+    return backed_up(with_link_user("settings", token, apply), "preferences")
 
 
 @bp.post("/<token>/pause")
@@ -96,7 +106,7 @@ def button_action(
         flash(done)
         return redirect(url_for("preferences.page", token=token), code=303)
 
-    return with_link_user("settings", token, apply)
+    return backed_up(with_link_user("settings", token, apply), "preferences")
 
 
 @bp.post("/<token>/relink")
@@ -138,4 +148,4 @@ def delete(token: str) -> PageResponse:
             action_label="Back to the start",
         )
 
-    return with_link_user("settings", token, remove)
+    return backed_up(with_link_user("settings", token, remove), "deleted data")

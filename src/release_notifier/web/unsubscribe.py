@@ -15,7 +15,7 @@ from release_notifier import accounts
 from release_notifier.clock import utcnow
 from release_notifier.db.models import User
 from release_notifier.links import BadLink
-from release_notifier.web.context import app_context
+from release_notifier.web.context import app_context, back_up_after
 from release_notifier.web.pages import PageResponse, bad_link_page, message_page, with_link_user
 
 logger = logging.getLogger(__name__)
@@ -48,8 +48,9 @@ def one_click(token: str) -> PageResponse:
     try:
         with context.database.session() as session:
             user = accounts.user_for_link(session, context.settings, "unsubscribe", token)
-            if user is not None:
-                accounts.unsubscribe(user, utcnow())
+            changed = user is not None and accounts.unsubscribe(user, utcnow())
     except BadLink as exc:
         return bad_link_page(exc)
+    if changed:
+        back_up_after("unsubscribe")
     return unsubscribed_page()
