@@ -245,3 +245,24 @@ def test_relink_link_starts_authorization_again_for_the_same_subscription(
 def test_a_forged_relink_link_is_400(client: FlaskClient, database: Database) -> None:
     assert client.get("/auth/relink/not-a-real-token").status_code == 400
     assert counts(database).pending == 0
+
+
+def test_the_relink_link_may_switch_to_another_spotify_account(
+    app: Flask, flow: SignupFlow, database: Database, emulator: SpotifyEmulator, listener: str
+) -> None:
+    from release_notifier.links import make_token
+
+    flow.sign_up("ana@example.com", listener)
+    with database.session() as session:
+        session.scalars(select(User)).one().confirmed_at = utcnow()
+    user = only_user(database)
+    token = make_token(
+        app.extensions["release_notifier"].settings, "relink", user.id, user.link_version
+    )
+    other = emulator.add_account("ana2", display_name="Ana (new account)")
+    started = flow.client.get(f"/auth/relink/{token}")
+    page = flow.client.get(flow.consent(started.headers["Location"], other))
+    assert page.status_code == 200
+    after = only_user(database)
+    assert after.id == user.id
+    assert after.spotify_account_id == emulator.catalogue.accounts[other].account_id

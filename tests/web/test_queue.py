@@ -15,6 +15,7 @@ from release_notifier import accounts
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
 from release_notifier.db.models import PendingSignup, Run
+from release_notifier.jobs.lease import RunLease
 from release_notifier.jobs.queue import build_queue, every_minutes, make_huey
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
@@ -98,3 +99,34 @@ def test_a_cron_run_and_a_tick_at_once_do_the_work_once(
         m for m in smtp.to("ana@example.com") if "Glasshouse" in m.raw.decode(errors="replace")
     ]
     assert len(digests) == 1
+
+
+def test_a_confirmation_run_that_finds_another_at_work_tries_again(
+    database: Database, emulator: SpotifyEmulator, smtp: MailCatcher, tmp_path: Path
+) -> None:
+    settings = web_settings_for(emulator, smtp, tmp_path, database_url=database.url)
+    linked_confirmed_user(database, settings, emulator)
+    queue = build_queue(settings, database, skipped_run_delay=1)
+    finished = threading.Semaphore(0)
+
+    @queue.huey.signal(SIGNAL_COMPLETE, SIGNAL_ERROR)
+    def count_finished(signal: str, task: object, *_: object) -> None:
+        finished.release()
+
+    other_run = RunLease(database)
+    assert other_run.acquire()
+    queue.enqueue_work("confirm")
+    consumer = queue.consumer(workers=1, periodic=False)
+    consumer._set_signal_handlers = lambda: None  # the test's process keeps its own signals
+    consumer.start()
+    try:
+        assert finished.acquire(timeout=60)  # the first try: skipped, rescheduled
+        other_run.release()
+        assert finished.acquire(timeout=60)  # the second try does the work
+    finally:
+        consumer.stop(graceful=True)
+
+    with database.session() as session:
+        states = [run.state for run in session.scalars(select(Run).order_by(Run.id))]
+    assert states == ["skipped", "done"]
+    assert len(smtp.to("ana@example.com")) == 1

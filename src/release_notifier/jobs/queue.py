@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 QUEUE_NAME = "release-notifier"
 # An idle worker looks for new tasks at least this often, so a confirmation email never waits long.
 IDLE_POLL_SECONDS = 2.0
+SKIPPED_RUN_ATTEMPTS = 5
+SKIPPED_RUN_DELAY_SECONDS = 60.0
 
 
 def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
@@ -111,8 +113,18 @@ def send_notices(settings: Settings, database: Database, user_id: int) -> int:
     return sent
 
 
-def build_queue(settings: Settings, database: Database, *, immediate: bool = False) -> Queue:
-    """The app's queue with its tasks bound to `settings` and `database`."""
+def build_queue(
+    settings: Settings,
+    database: Database,
+    *,
+    immediate: bool = False,
+    skipped_run_delay: float = SKIPPED_RUN_DELAY_SECONDS,
+) -> Queue:
+    """The app's queue with its tasks bound to `settings` and `database`.
+
+    A run asked for by a confirmation that finds another run at work tries again a little later
+    (a few times): the run already going may have picked its users before the confirmation.
+    """
     huey = make_huey(settings, immediate=immediate)
 
     @huey.task(name="run_queued")
@@ -126,8 +138,11 @@ def build_queue(settings: Settings, database: Database, *, immediate: bool = Fal
         run_work(settings, database, trigger, run_id)
 
     @huey.task(name="run_work")
-    def run_work_task(trigger: str) -> None:
-        run_work(settings, database, trigger)
+    def run_work_task(trigger: str, attempt: int = 0) -> None:
+        summary = run_work(settings, database, trigger)
+        if summary and summary.get("skipped") and attempt < SKIPPED_RUN_ATTEMPTS:
+            logger.info("run (%s) found another at work; trying again shortly", trigger)
+            run_work_task.schedule(args=(trigger, attempt + 1), delay=skipped_run_delay)
 
     @huey.task(name="send_notices", retries=3, retry_delay=60)
     def send_notices_task(user_id: int) -> None:
