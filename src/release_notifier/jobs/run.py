@@ -42,6 +42,7 @@ from release_notifier.spotify.errors import (
     NotAllowlisted,
     QuotaExceeded,
     SpotifyError,
+    Unauthorized,
 )
 from release_notifier.spotify.oauth import TokenSet
 
@@ -244,29 +245,36 @@ class Run:
         due = artists_due(self.database, self.settings, self.now)
         if not due:
             return
+        done: set[str] = set()
         for user in users:
             client = self.client_for(user)
             if client is None:
                 continue
             try:
-                remaining = self._check_with(client, due)
+                remaining = self._check_with(client, [d for d in due if d[0] not in done], done)
             except InvalidGrant:
                 self.mark_needs_relink(user.id)
                 continue
+            except (NotAllowlisted, Unauthorized) as exc:
+                # This user's link cannot read Spotify: the next user's may, so carry on.
+                self.summary.problems.append(f"user {user.id}: artists not checked with: {exc}")
+                continue
             self.summary.artists_unchecked = len(remaining)
             return
-        self.summary.artists_unchecked = len(due)
+        self.summary.artists_unchecked = len(due) - len(done)
         self.summary.problems.append("no working Spotify link to check artists with")
 
-    def _check_with(self, client: SpotifyClient, due: list[tuple[str, bool]]) -> list[str]:
+    def _check_with(
+        self, client: SpotifyClient, due: list[tuple[str, bool]], done: set[str]
+    ) -> list[str]:
         """Check artists in a small pool, most urgent first, while the run's allowance of the
-        request budget lasts; a quota ban or dead token stops the rest."""
+        request budget lasts; a quota ban or a link that cannot read Spotify stops the rest.
+        Artists checked are added to `done`."""
         allowance = self.budget.allowance()
         checker = ArtistChecker(
             self.database, client, self.now, self.settings.initial_lookback_days
         )
         stop: list[BaseException] = []
-        done: set[str] = set()
 
         def one(item: tuple[str, bool]) -> None:
             artist_id, extra = item
@@ -274,7 +282,7 @@ class Run:
                 return
             try:
                 result = checker.check(artist_id, extra_groups=extra)
-            except (QuotaExceeded, InvalidGrant) as exc:
+            except (QuotaExceeded, InvalidGrant, NotAllowlisted, Unauthorized) as exc:
                 stop.append(exc)
                 return
             except SpotifyError as exc:
