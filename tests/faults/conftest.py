@@ -22,6 +22,9 @@ from release_notifier.db import Database, open_database
 from release_notifier.db.models import User
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import CaughtMessage, MailCatcher
+from tests.engine.conftest import World, world
+
+__all__ = ["Fleet", "Tally", "World", "tally", "wait_until", "world"]
 
 POLL = 0.002  # seconds between looks at observable state
 
@@ -116,21 +119,25 @@ class Fleet:
         return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
     def tally(self) -> Tally:
-        """Lost and duplicated (user, release) pairs over every message caught so far."""
-        lost = duplicated = outside = 0
-        ids = Counter(str(m.message["Message-ID"]) for m in self.smtp.messages)
-        for address, wanted in self.expected.items():
-            received: Counter[str] = Counter()
-            digests: dict[str, set[str]] = {}
-            for caught in self.smtp.to(address):
-                for name in release_names(caught):
-                    received[name] += 1
-                    digests.setdefault(name, set()).add(str(caught.message["Message-ID"]))
-            lost += len(wanted - set(received))
-            duplicated += sum(seen - 1 for seen in received.values())
-            outside += sum(len(message_ids) - 1 for message_ids in digests.values())
-        resent = sum(1 for seen in ids.values() if seen > 1)
-        return Tally(lost, duplicated, resent, outside)
+        return tally(self.smtp, self.expected)
+
+
+def tally(smtp: MailCatcher, expected: dict[str, set[str]]) -> Tally:
+    """Lost and duplicated (user, release) pairs over every message `smtp` caught so far."""
+    lost = duplicated = outside = 0
+    ids = Counter(str(m.message["Message-ID"]) for m in smtp.messages)
+    for address, wanted in expected.items():
+        received: Counter[str] = Counter()
+        digests: dict[str, set[str]] = {}
+        for caught in smtp.to(address):
+            for name in release_names(caught):
+                received[name] += 1
+                digests.setdefault(name, set()).add(str(caught.message["Message-ID"]))
+        lost += len(wanted - set(received))
+        duplicated += sum(seen - 1 for seen in received.values())
+        outside += sum(len(message_ids) - 1 for message_ids in digests.values())
+    resent = sum(1 for seen in ids.values() if seen > 1)
+    return Tally(lost, duplicated, resent, outside)
 
 
 def fleet_environment(
