@@ -229,17 +229,21 @@ def test_relink_link_starts_authorization_again_for_the_same_subscription(
     from release_notifier.links import make_token
 
     flow.sign_up("ana@example.com", listener)
+    with database.session() as session:
+        session.scalars(select(User)).one().confirmed_at = utcnow()
     user = only_user(database)
     settings = app.extensions["release_notifier"].settings
     token = make_token(settings, "relink", user.id, user.link_version)
     started = flow.client.get(f"/auth/relink/{token}")
     assert started.status_code == 303
     assert parse_qs(urlsplit(started.headers["Location"]).query)["show_dialog"] == ["true"]
-    page = flow.client.get(flow.consent(started.headers["Location"], listener))
+    with time_machine.travel(utcnow() + timedelta(minutes=1)):
+        page = flow.client.get(flow.consent(started.headers["Location"], listener))
     assert page.status_code == 200
+    assert "Spotify is linked again" in page.get_data(as_text=True)
     assert only_user(database).id == user.id
     with database.session() as session:
-        assert len(session.scalars(select(Notice)).all()) == 1
+        assert len(session.scalars(select(Notice)).all()) == 1  # no second confirmation
 
 
 def test_a_forged_relink_link_is_400(client: FlaskClient, database: Database) -> None:
