@@ -1,0 +1,89 @@
+"""The results table (text and Markdown) and the requests-against-follows plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+COLUMNS = [
+    ("requests/cycle", "requests_per_cycle"),
+    ("requests/day", "requests_per_day"),
+    ("requests/check", "requests_per_artist_check"),
+    ("QUOTA 429s", "quota_exceeded"),
+    ("missed", "missed"),
+    ("duplicated", "duplicated"),
+    ("max digests waited", "max_digests_waited"),
+    ("max detection h", "max_detection_delay_hours"),
+    ("wall s", "wall_s"),
+    ("peak RSS MB", "peak_rss_mb"),
+]
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def rows(results: dict[str, Any]) -> list[list[str]]:
+    table = []
+    for name, result in results.items():
+        floor = result.get("floor_requests_per_cycle")
+        for app in ("engine", "baseline"):
+            measured = result.get(app)
+            if not measured:
+                continue
+            per_cycle = measured.get("requests_per_cycle")
+            ratio = round(per_cycle / floor, 2) if floor and per_cycle is not None else None
+            table.append(
+                [name, app, _cell(floor), _cell(ratio)]
+                + [_cell(measured.get(key)) for _, key in COLUMNS]
+            )
+    return table
+
+
+def headers() -> list[str]:
+    return ["scenario", "app", "floor/cycle", "x floor"] + [title for title, _ in COLUMNS]
+
+
+def text_table(results: dict[str, Any]) -> str:
+    table = [headers(), *rows(results)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in table
+    )
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    lines = ["| " + " | ".join(headers()) + " |", "|" + "---|" * len(headers())]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(results)]
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """Requests per digest cycle against total follows, engine and baseline, with the floor."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = sorted(
+        (r["follows"], name, r) for name, r in results.items() if r.get("follows") is not None
+    )
+    figure, axes = plt.subplots(figsize=(8, 5))
+    for app, marker in (("engine", "o"), ("baseline", "s")):
+        xs = [f for f, _, r in points if r.get(app)]
+        ys = [r[app]["requests_per_cycle"] for _, _, r in points if r.get(app)]
+        axes.plot(xs, ys, marker=marker, linestyle="-", label=app)
+    xs = [f for f, _, _ in points]
+    axes.plot(xs, [r["floor_requests_per_cycle"] for *_, r in points], "k--", label="floor")
+    for follows, name, result in points:
+        if result.get("baseline"):
+            axes.annotate(name, (follows, result["baseline"]["requests_per_cycle"]), fontsize=8)
+    axes.set_xlabel("follows (users x follows per user)")
+    axes.set_ylabel("Spotify requests per digest cycle")
+    axes.set_title("Requests per digest cycle: quota-aware engine vs naive baseline")
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
