@@ -58,6 +58,7 @@ def configure_security(app: Flask, settings: Settings) -> tuple[CSRFProtect, Lim
         get_remote_address,
         app=app,
         storage_uri=settings.huey_redis_url or "memory://",
+        strategy="moving-window",  # no burst of twice the limit across a window's edge
         headers_enabled=True,
         key_prefix="release-notifier-limits",
     )
