@@ -19,7 +19,7 @@ import time_machine
 
 from benchmarks.sandbox import Sandbox, build_sandbox
 from benchmarks.scenarios import START, Scenario, World
-from benchmarks.score import Outcome, score
+from benchmarks.score import Outcome, request_rates, score
 
 TYPES = ("album", "single")
 POOL = 4
@@ -208,13 +208,9 @@ def _measure(
     scenario: Scenario, world: World, sandbox: Sandbox, app: BaselineApp, outcome: Outcome
 ) -> dict[str, object]:
     recorded = [r for r in sandbox.emulator.requests if r.path.startswith("/v1/")]
-    measured = [r for r in recorded if r.at > scenario.start_measuring]
     album_requests = sum(1 for r in recorded if r.path.endswith("/albums"))
-    measured_days = (scenario.end - scenario.start_measuring).total_seconds() / 86400
     return {
-        "requests_total": len(recorded),
-        "requests_per_cycle": round(len(measured) / (measured_days / scenario.interval_days), 1),
-        "requests_per_day": round(len(measured) / measured_days, 1),
+        **request_rates(scenario, recorded),
         "requests_per_artist_check": round(album_requests / app.artist_checks, 3)
         if app.artist_checks
         else None,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from benchmarks.sandbox import Sandbox, build_sandbox
 from benchmarks.scenarios import START, Scenario, World
-from benchmarks.score import Outcome, score
+from benchmarks.score import Outcome, request_rates, score
 from release_notifier.crypto import encrypt_token
 from release_notifier.db import Database, open_database
 from release_notifier.db.models import Artist, Digest, Follow, LedgerEntry, Release, User
@@ -159,15 +159,13 @@ def _measure(
     coverage: tuple[list[float], list[float], int],
 ) -> dict[str, object]:
     recorded = [r for r in sandbox.emulator.requests if r.path.startswith("/v1/")]
-    measured = [r for r in recorded if r.at > scenario.start_measuring]
-    album_requests = sum(1 for r in measured if r.path.endswith("/albums"))
-    measured_days = (scenario.end - scenario.start_measuring).total_seconds() / 86400
+    album_requests = sum(
+        1 for r in recorded if r.path.endswith("/albums") and r.at > scenario.start_measuring
+    )
     outcome = engine_outcome(database, sandbox)
     coverage_day, coverage_cycle, unchecked = coverage
     return {
-        "requests_total": len(recorded),
-        "requests_per_cycle": round(len(measured) / (measured_days / scenario.interval_days), 1),
-        "requests_per_day": round(len(measured) / measured_days, 1),
+        **request_rates(scenario, recorded),
         "requests_per_artist_check": round(album_requests / checks, 3) if checks else None,
         "artist_checks": checks,
         "runs": runs,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 START = datetime(2026, 11, 25, 9, 0, 0)
@@ -128,111 +128,53 @@ def new_releases(scenario: Scenario, artists: list[str], rng: random.Random) -> 
     return releases
 
 
+STEADY = Scenario(
+    name="steady",
+    users=1,
+    follows_per_user=100,
+    shared_per_user=0,
+    shared_pool=0,
+    interval_days=1,
+    releases_per_artist_week=0.0,
+    back_catalogue=(0, 40),
+    days=4,
+    step_hours=3,
+)
+REFERENCE = Scenario(
+    name="reference",
+    users=5,
+    follows_per_user=500,
+    shared_per_user=250,
+    shared_pool=300,
+    interval_days=14,
+    releases_per_artist_week=0.02,
+    back_catalogue=(0, 30),
+    days=28,
+    step_hours=3,
+)
+ONE_LISTENER = replace(REFERENCE, users=1, shared_per_user=0, shared_pool=0, step_hours=2)
+
 QUICK = [
-    Scenario(
-        name="steady",
-        users=1,
-        follows_per_user=100,
-        shared_per_user=0,
-        shared_pool=0,
-        interval_days=1,
-        releases_per_artist_week=0.0,
-        back_catalogue=(0, 40),
-        days=5,
-        step_hours=3,
-    ),
-    Scenario(
-        name="reference",
-        users=5,
-        follows_per_user=500,
-        shared_per_user=250,
-        shared_pool=300,
-        interval_days=14,
-        releases_per_artist_week=0.02,
-        back_catalogue=(0, 30),
-        days=28,
-        step_hours=3,
-    ),
-    Scenario(
+    STEADY,
+    REFERENCE,
+    replace(
+        REFERENCE,
         name="quota28",
-        users=5,
         follows_per_user=300,
         shared_per_user=150,
         shared_pool=200,
-        interval_days=14,
-        releases_per_artist_week=0.02,
-        back_catalogue=(0, 30),
-        days=28,
-        step_hours=3,
         quota=1000,
         seed=28,
     ),
 ]
 
 FULL = [
-    Scenario(
-        name="steady",
-        users=1,
-        follows_per_user=300,
-        shared_per_user=0,
-        shared_pool=0,
-        interval_days=1,
-        releases_per_artist_week=0.0,
-        back_catalogue=(0, 40),
-        days=7,
-        step_hours=1,
-    ),
-    Scenario(
-        name="reference",
-        users=5,
-        follows_per_user=500,
-        shared_per_user=250,
-        shared_pool=300,
-        interval_days=14,
-        releases_per_artist_week=0.02,
-        back_catalogue=(0, 30),
-        days=42,
-        step_hours=2,
-    ),
-    Scenario(
-        name="quota28",
-        users=5,
-        follows_per_user=500,
-        shared_per_user=250,
-        shared_pool=300,
-        interval_days=14,
-        releases_per_artist_week=0.02,
-        back_catalogue=(0, 30),
-        days=28,
-        step_hours=2,
-        quota=1000,
-        seed=28,
-    ),
-    Scenario(
-        name="follows2000",
-        users=1,
-        follows_per_user=2000,
-        shared_per_user=0,
-        shared_pool=0,
-        interval_days=14,
-        releases_per_artist_week=0.02,
-        back_catalogue=(0, 30),
-        days=28,
-        step_hours=2,
-    ),
+    replace(STEADY, follows_per_user=300, days=7, step_hours=1),
+    replace(REFERENCE, days=42, step_hours=2),
+    replace(REFERENCE, name="quota28", quota=1000, seed=28, step_hours=2),
+    replace(ONE_LISTENER, name="follows2000", follows_per_user=2000),
     *[
-        Scenario(
-            name=f"sweep{follows}",
-            users=1,
-            follows_per_user=follows,
-            shared_per_user=0,
-            shared_pool=0,
-            interval_days=14,
-            releases_per_artist_week=0.02,
-            back_catalogue=(0, 30),
-            days=28,
-            step_hours=2,
-        )
+        replace(ONE_LISTENER, name=f"sweep{follows}", follows_per_user=follows)
         for follows in (100, 250, 500, 1000)
     ],
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from benchmarks.scenarios import START, Scenario, World
+from release_notifier.sandbox.emulator import RecordedRequest
 
 
 @dataclass
@@ -25,6 +26,17 @@ def digest_times(scenario: Scenario) -> list[datetime]:
         times.append(at)
         at += step
     return times
+
+
+def request_rates(scenario: Scenario, recorded: list[RecordedRequest]) -> dict[str, float]:
+    """Requests per digest cycle and per day, after the first interval (the warm-up)."""
+    measured = sum(1 for r in recorded if r.at > scenario.start_measuring)
+    days = (scenario.end - scenario.start_measuring).total_seconds() / 86400
+    return {
+        "requests_total": len(recorded),
+        "requests_per_cycle": round(measured / (days / scenario.interval_days), 1),
+        "requests_per_day": round(measured / days, 1),
+    }
 
 
 def hours(delta: timedelta) -> float:

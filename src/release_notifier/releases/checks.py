@@ -31,8 +31,7 @@ MAX_PAGES_PER_GROUP = 50
 class CheckResult:
     artist_id: str
     requests: int = 0
-    new_releases: int = 0
-    recent_releases: int = 0  # new to this app and inside the lookback window
+    new_releases: int = 0  # new to this app and inside the lookback window
     changed: bool = False
 
 
@@ -120,7 +119,7 @@ class ArtistChecker:
             artist.check_failures = 0
             if extra_groups:
                 artist.extra_groups_checked_at = self.now
-            if result.recent_releases:
+            if result.new_releases:
                 artist.last_new_release_at = self.now
 
     def _scan_hidden(
@@ -163,8 +162,13 @@ class ArtistChecker:
     def _record(
         self, result: CheckResult, artist_id: str, items: list[dict[str, Any]], queried: str
     ) -> None:
+        """Store the page's releases inside the lookback window; older ones can never be
+        announced (the ledger would file them as back catalogue), so they cost no writes."""
+        recent = [item for item in items if not _older_than(item, self.horizon)]
+        if not recent:
+            return
         with self.database.session() as session:
-            for item in items:
+            for item in recent:
                 if record_release(
                     session,
                     item,
@@ -174,5 +178,3 @@ class ArtistChecker:
                     self.lookback_days,
                 ):
                     result.new_releases += 1
-                    if not _older_than(item, self.horizon):
-                        result.recent_releases += 1
