@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from release_notifier.clock import utcnow
 from release_notifier.crypto import TokenDecryptError, decrypt_token, encrypt_token
@@ -345,7 +346,10 @@ class Run:
         finally:
             if self.sender is None:
                 sender.close()
-            lease.release()
+            try:
+                lease.release()
+            except SQLAlchemyError as exc:  # never hide the run's own error behind this one
+                logger.warning("run lease not given back (it lapses by itself): %s", _cause(exc))
         return self.summary
 
 
@@ -363,10 +367,18 @@ def run_once(
     try:
         summary = Run(settings, database, sender=sender, sleep=sleep).execute()
     except Exception:
-        _finish_run_row(database, run_id, "failed", None)
+        try:
+            _finish_run_row(database, run_id, "failed", None)
+        except SQLAlchemyError as exc:  # the database is what failed: keep the first error
+            logger.warning("run %s could not be marked failed: %s", run_id, _cause(exc))
         raise
     _finish_run_row(database, run_id, "skipped" if summary.skipped else "done", summary)
     return summary
+
+
+def _cause(exc: SQLAlchemyError) -> str:
+    """The driver's own message (never the SQL or its parameters, which may hold addresses)."""
+    return str(getattr(exc, "orig", None) or type(exc).__name__)
 
 
 def _start_run_row(database: Database, trigger: str, run_id: int | None) -> int:
