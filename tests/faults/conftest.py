@@ -102,7 +102,7 @@ class Fleet:
             self.expected[address].add(name)
         return name
 
-    def start_run(self) -> subprocess.Popen[str]:
+    def start_run(self, preexec_fn: Callable[[], None] | None = None) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "release_notifier", "run"],
             env=self.env,
@@ -110,11 +110,14 @@ class Fleet:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=preexec_fn,
         )
 
-    def run(self, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, timeout: float = 60, preexec_fn: Callable[[], None] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """One complete `release-notifier run`."""
-        process = self.start_run()
+        process = self.start_run(preexec_fn)
         stdout, stderr = process.communicate(timeout=timeout)
         return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
