@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "release_notifier.cli.web",
     "release_notifier.cli.backup",
     "release_notifier.cli.sandbox",
+    "release_notifier.cli.security",
 ]
 
 
