@@ -82,6 +82,8 @@ def run_server(app: Flask, queue: Queue, host: str, port: int, *, periodic: bool
 def serve(host: str, port: int, debug: bool) -> None:
     """Serve the web app and do the periodic work in this one process."""
     from release_notifier.backup import restore_on_boot
+    from release_notifier.backup.auto import flush_automatic_backups
+    from release_notifier.backup.errors import RestoreError
     from release_notifier.web import create_app
 
     settings = load_settings()
@@ -90,12 +92,18 @@ def serve(host: str, port: int, debug: bool) -> None:
         settings = debug_settings(settings)
     else:
         require_production_secrets(settings)
-    restore_on_boot(settings)
+    try:
+        restore_on_boot(settings)
+    except RestoreError as exc:
+        raise click.ClickException(f"restore at start failed: {exc}") from None
     database = open_database(settings.database_url)
     app = create_app(settings, database)
     app.debug = debug
     queue = app.extensions["release_notifier"].queue
-    run_server(app, queue, host, port, periodic=settings.scheduler_enabled)
+    try:
+        run_server(app, queue, host, port, periodic=settings.scheduler_enabled)
+    finally:
+        flush_automatic_backups()  # atexit does not run on SIGTERM
 
 
 def free_port(host: str) -> int:
