@@ -72,9 +72,12 @@ def plot(results: dict[str, Any], path: Path) -> None:
     for app, marker in (("engine", "o"), ("baseline", "s")):
         xs = [f for f, _, r in points if r.get(app)]
         ys = [r[app]["requests_per_cycle"] for _, _, r in points if r.get(app)]
-        axes.plot(xs, ys, marker=marker, linestyle="-", label=app)
+        axes.plot(xs, ys, marker=marker, linestyle="none", label=app)
     xs = [f for f, _, _ in points]
-    axes.plot(xs, [r["floor_requests_per_cycle"] for *_, r in points], "k--", label="floor")
+    floors = [r["floor_requests_per_cycle"] for *_, r in points]
+    axes.plot(
+        xs, floors, "k_", markersize=14, label="floor (one request per artist + follow pages)"
+    )
     for follows, name, result in points:
         if result.get("baseline"):
             axes.annotate(name, (follows, result["baseline"]["requests_per_cycle"]), fontsize=8)
