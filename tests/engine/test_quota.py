@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -11,6 +11,7 @@ from release_notifier.cli.engine import status_command
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
 from release_notifier.db.models import Artist, Follow
+from release_notifier.jobs.schedule import CHECK_WINDOW, ArtistState, check_leads
 from release_notifier.spotify.budget import RequestBudget, pause_until
 from release_notifier.spotify.errors import BudgetExhausted
 from tests.engine.conftest import World
@@ -189,3 +190,20 @@ def test_status_shows_budget_pause_due_unchecked_and_oldest_check(world: World) 
     assert "artists due for a check: 1" in lines
     assert "artists never checked: 1" in lines
     assert "oldest check: 2026-11-25 09:00:00 UTC (12.0 h ago)" in lines
+
+
+def test_checks_start_earlier_when_the_budget_cannot_fit_them_into_the_last_day() -> None:
+    digest = datetime(2026, 12, 9, 9, 0)
+    many = [
+        ArtistState(f"a{n:03d}", digest, timedelta(days=14), None, None, False) for n in range(120)
+    ]
+    few = many[:10]
+
+    roomy = check_leads(few, rate_per_hour=15)
+    tight = check_leads(many, rate_per_hour=2)  # 120 checks at 2 an hour: 60 hours of work
+
+    assert set(roomy.values()) == {CHECK_WINDOW}
+    assert max(tight.values()) == timedelta(hours=60)
+    assert min(tight.values()) == CHECK_WINDOW
+    capped = check_leads(many, rate_per_hour=0.25)  # 480 hours of work: more than the interval
+    assert max(capped.values()) == timedelta(days=14)
