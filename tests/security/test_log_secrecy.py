@@ -108,6 +108,10 @@ def link_in(caught: CaughtMessage, base: str, kind: str) -> str:
     return match.group(0)
 
 
+def run_state(status_url: str, headers: dict[str, str]) -> str:
+    return str(requests.get(status_url, headers=headers, timeout=10).json()["state"])
+
+
 def due_now(database_url: str) -> None:
     """The subscriber's next digest is due now (as if two weeks had passed)."""
     database = open_database(database_url)
@@ -160,7 +164,10 @@ def test_logs_of_a_whole_signup_to_digest_journey_hold_no_secret_and_no_address(
 
     # The cron endpoint, with the key and with a wrong one; then a run from the command line.
     cron = {"X-API-KEY": server.env["CRON_SECRET_KEY"]}
-    assert requests.post(f"{server.url}/scheduled/run-releases", headers=cron).status_code == 202
+    queued = requests.post(f"{server.url}/scheduled/run-releases", headers=cron, timeout=10)
+    assert queued.status_code == 202
+    status_url = server.url + queued.json()["status_url"]
+    assert wait_until(lambda: run_state(status_url, cron) in ("done", "skipped"), 30)
     wrong = {"X-API-KEY": "not-the-key"}
     assert requests.post(f"{server.url}/scheduled/run-releases", headers=wrong).status_code == 401
     spotify.add_release(artist, "Second Bloom", release_date="2026-11-24")
