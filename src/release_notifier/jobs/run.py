@@ -6,6 +6,7 @@ when; the digests still go out with what was already checked, and the next run r
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -272,6 +273,8 @@ class Run:
         request budget lasts; a quota ban or a link that cannot read Spotify stops the rest.
         Artists checked are added to `done`."""
         allowance = self.budget.allowance()
+        claims = itertools.count()  # next() is atomic: safe across the pool's threads
+        spent_before = client.requests_made  # the client may have read follow lists already
         checker = ArtistChecker(
             self.database, client, self.now, self.settings.initial_lookback_days
         )
@@ -279,7 +282,9 @@ class Run:
 
         def one(item: tuple[str, bool]) -> None:
             artist_id, extra = item
-            if stop or client.requests_made >= allowance:
+            # each check claims its first request up front, so the pool cannot overshoot
+            spent = client.requests_made - spent_before
+            if stop or next(claims) >= allowance or spent >= allowance:
                 return
             try:
                 result = checker.check(artist_id, extra_groups=extra)
