@@ -181,7 +181,9 @@ def test_a_full_disk_stops_the_cli_run_naming_the_cause_and_the_next_run_recover
     recovered = fleet.run()
     assert recovered.returncode == 0, recovered.stderr
     counted = fleet.tally()
-    print(f"\ndatabase fault 'disk full (CLI)': lost={counted.lost} dup={counted.duplicated}")
+    print(
+        f"\ndatabase fault 'disk full (CLI)': lost={counted.lost} duplicated={counted.duplicated}"
+    )
     assert counted.lost == 0
     assert counted.duplicated == 0
 

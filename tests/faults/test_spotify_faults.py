@@ -61,6 +61,15 @@ def heal(scene: Scene) -> None:
         set_allowlisted(scene, address, True)
 
 
+def newcomer_not_allowlisted(scene: Scene) -> None:
+    """A new subscriber whose Spotify account the owner has not added to the app's user list."""
+    address = "d@example.test"
+    scene.world.add_user(address, [scene.artists["A"]], interval=0, account="d")
+    scene.accounts[address] = "d"
+    scene.expected[address] = {"First of A", "Second of A"}
+    set_allowlisted(scene, address, False)
+
+
 @dataclass(frozen=True)
 class Fault:
     inject: Callable[[Scene], None]
@@ -101,6 +110,7 @@ FAULTS = {
     ),
     "a short 429": Fault(lambda s: s.world.spotify.rate_limit(2, retry_after=2), unaffected=STEADY),
     "429 QUOTA_EXCEEDED": Fault(lambda s: s.world.spotify.set_quota(1), unaffected=[]),
+    "403 for a new user not on the allow-list": Fault(newcomer_not_allowlisted, unaffected=STEADY),
     "403 for a user taken off the allow-list": Fault(
         lambda s: set_allowlisted(s, "a@example.test", False), unaffected=STEADY
     ),
@@ -142,7 +152,8 @@ def test_a_spotify_fault_loses_nothing_and_spares_users_it_does_not_touch(
     counted = tally(world.smtp, scene.expected)
 
     print(
-        f"\nspotify fault {name!r}: users complete after the faulty run {len(spared)}/3, "
+        f"\nspotify fault {name!r}: users complete after the faulty run "
+        f"{len(spared)}/{len(scene.expected)}, "
         f"problems {len(faulty.problems)}, lost={counted.lost} duplicated={counted.duplicated}"
     )
     assert set(FAULTS[name].unaffected) <= set(spared), faulty.problems
