@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 COLUMNS = [
+    ("requests/run", "requests_per_run"),
     ("requests/cycle", "requests_per_cycle"),
     ("requests/day", "requests_per_day"),
     ("requests/check", "requests_per_artist_check"),

@@ -29,11 +29,13 @@ def digest_times(scenario: Scenario) -> list[datetime]:
 
 
 def request_rates(scenario: Scenario, recorded: list[RecordedRequest]) -> dict[str, float]:
-    """Requests per digest cycle and per day, after the first interval (the warm-up)."""
+    """Requests per scheduler run, digest cycle and day, after the first interval (warm-up)."""
     measured = sum(1 for r in recorded if r.at > scenario.start_measuring)
     days = (scenario.end - scenario.start_measuring).total_seconds() / 86400
+    runs = days * 24 / scenario.step_hours  # scheduler runs in the measured days
     return {
         "requests_total": len(recorded),
+        "requests_per_run": round(measured / runs, 2),
         "requests_per_cycle": round(measured / (days / scenario.interval_days), 1),
         "requests_per_day": round(measured / days, 1),
     }
