@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import random
-import resource
 import socket
 import tempfile
 import time
@@ -19,6 +18,7 @@ from sqlalchemy import insert
 
 from benchmarks.engine_sim import scratch_dir
 from benchmarks.scenarios import START
+from benchmarks.score import peak_rss_mb
 from release_notifier.db import Database, open_database
 from release_notifier.db.models import Artist, Follow, LedgerEntry, Release, User
 from release_notifier.jobs.run import Run
@@ -158,7 +158,7 @@ def send_all(url: str, port: int) -> dict[str, object]:
         "digests_sent": sent,
         "wall_s": round(wall, 1),
         "digests_per_s": round(sent / wall, 1) if wall else None,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
         "problems": run.summary.problems[:3],
     }
 

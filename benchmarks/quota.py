@@ -12,7 +12,6 @@ import argparse
 import json
 import logging
 import multiprocessing
-import resource
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import report  # noqa: E402
 from benchmarks.scenarios import FULL, QUICK, Scenario, generate  # noqa: E402
+from benchmarks.score import peak_rss_mb  # noqa: E402
 
 DIGEST_USERS_FULL = 100_000
 DIGEST_FOLLOWS = 300
@@ -44,7 +44,7 @@ def simulate(job: tuple[Scenario, str]) -> tuple[str, str, dict[str, Any]]:
 
         measured = simulate_baseline(scenario, world)
     measured["wall_s"] = round(time.perf_counter() - began, 1)
-    measured["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    measured["peak_rss_mb"] = peak_rss_mb()
     return scenario.name, app, measured
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +40,22 @@ def request_rates(scenario: Scenario, recorded: list[RecordedRequest]) -> dict[s
         "requests_per_cycle": round(measured / (days / scenario.interval_days), 1),
         "requests_per_day": round(measured / days, 1),
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory since it started (VmHWM).
+
+    Not getrusage: on Linux its ru_maxrss survives exec, so a spawned child would report its
+    parent's peak.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def hours(delta: timedelta) -> float:
