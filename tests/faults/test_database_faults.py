@@ -107,7 +107,7 @@ def test_a_file_locked_for_longer_than_the_busy_timeout_fails_cleanly_and_recove
     world: World,
 ) -> None:
     expected = busy_world(world)
-    world.spotify.latency = 0.05
+    world.spotify.latency = 0.2  # the checks take a while: the lock lands in the middle
     locked = threading.Event()
     finished = threading.Event()
 
