@@ -160,9 +160,9 @@ QUICK = [
     replace(
         REFERENCE,
         name="quota28",
-        follows_per_user=300,
-        shared_per_user=150,
-        shared_pool=200,
+        follows_per_user=200,
+        shared_per_user=100,
+        shared_pool=150,
         quota=1000,
         seed=28,
     ),
