@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from release_notifier.clock import utcnow
@@ -377,8 +377,26 @@ def run_once(
         except SQLAlchemyError as exc:  # the database is what failed: keep the first error
             logger.warning("run %s could not be marked failed: %s", run_id, _cause(exc))
         raise
+    if not summary.skipped:
+        _fail_abandoned_runs(database, run_id)
     _finish_run_row(database, run_id, "skipped" if summary.skipped else "done", summary)
     return summary
+
+
+def _fail_abandoned_runs(database: Database, run_id: int) -> None:
+    """Runs still marked running that started no later than this one, which held the lease
+    throughout, were killed: mark them failed so their status stops saying running. (A live
+    run about to be skipped overwrites this with its own final state.)"""
+    with database.session() as session:
+        started = session.scalar(select(RunRow.started_at).where(RunRow.id == run_id))
+        if started is None:
+            return
+        session.execute(
+            update(RunRow)
+            .where(RunRow.state == "running", RunRow.id != run_id, RunRow.started_at <= started)
+            .values(state="failed", finished_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _cause(exc: SQLAlchemyError) -> str:
