@@ -108,6 +108,9 @@ FAULTS = {
     "a 401 mid-run": Fault(
         lambda s: s.world.spotify.fail(s.albums_path("B"), 401), unaffected=STEADY
     ),
+    "401 even after a refresh": Fault(  # the checking user's first three requests and retries
+        lambda s: s.world.spotify.fail(r"^/v1/artists/", 401, times=6), unaffected=STEADY
+    ),
     "a short 429": Fault(lambda s: s.world.spotify.rate_limit(2, retry_after=2), unaffected=STEADY),
     "429 QUOTA_EXCEEDED": Fault(lambda s: s.world.spotify.set_quota(1), unaffected=[]),
     "403 for a new user not on the allow-list": Fault(newcomer_not_allowlisted, unaffected=STEADY),
