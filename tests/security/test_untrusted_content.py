@@ -245,3 +245,21 @@ def test_the_restore_command_refuses_a_path_outside_the_backup_folder(
     assert re.search(r"restore refused: .*outside the backup folder", result.stderr)
     assert "the database was not changed" in result.stderr
     assert not (tmp_path / "site.db").exists()
+
+
+@pytest.mark.parametrize(
+    "address",
+    ['"><script>alert(1)</script>@example.com', '"<script>alert(1)</script>"@example.com'],
+)
+def test_an_address_with_markup_is_refused_and_echoed_back_escaped(
+    client: FlaskClient, database: Database, address: str
+) -> None:
+    before = snapshot(database)
+
+    answer = client.post("/signup", data={"email": address, "csrf_token": csrf_token(client)})
+
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page or "&#34;&gt;&lt;script" in page
+    assert snapshot(database) == before
