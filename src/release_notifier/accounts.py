@@ -60,6 +60,9 @@ class LinkResult:
     outcome: LinkOutcome
 
 
+MAX_LOCAL_PART_OCTETS = 64  # RFC 5321; email_validator checks it only in strict mode
+
+
 def normalize_address(address: str, *, allow_test_domains: bool = False) -> str:
     """The address in canonical form, or InvalidAddress; never a DNS look-up."""
     try:
@@ -70,6 +73,11 @@ def normalize_address(address: str, *, allow_test_domains: bool = False) -> str:
         )
     except EmailNotValidError as exc:
         raise InvalidAddress(str(exc)) from None
+    if len(result.local_part.encode()) > MAX_LOCAL_PART_OCTETS:
+        raise InvalidAddress(
+            f"The part before the @-sign is too long ({len(result.local_part.encode())} "
+            f"octets; at most {MAX_LOCAL_PART_OCTETS})."
+        )
     return str(result.normalized)
 
 

@@ -188,10 +188,6 @@ def test_a_full_disk_stops_the_cli_run_naming_the_cause_and_the_next_run_recover
     assert counted.duplicated == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/engine.py lets a database error out as a traceback; it should print one line",
-)
 def test_a_full_disk_is_one_line_on_stderr_not_a_traceback(fleet: Fleet) -> None:
     code, stderr = full_disk_run(fleet)
 

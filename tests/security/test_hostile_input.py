@@ -196,23 +196,11 @@ CORPUS: dict[str, tuple[Callable[[Ctx], TestResponse], int]] = {
 
 
 # Known gaps, each described in docs/reliability.md; strict, so a fix turns them green.
-KNOWN_GAPS = {
-    "local part of 65 characters": "accounts.normalize_address: email_validator 2.x checks the "
-    "64-octet local-part limit only with strict=True",
-    "oversized one-click unsubscribe": "web/: views that never read the body never check "
-    "MAX_CONTENT_LENGTH (no Content-Length check before the view)",
-    "oversized cron call": "web/: views that never read the body never check MAX_CONTENT_LENGTH",
-}
 
 
 @pytest.mark.parametrize(
     "case",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[name]))
-        if name in KNOWN_GAPS
-        else name
-        for name in CORPUS
-    ],
+    list(CORPUS),
 )
 def test_hostile_request_gets_its_status_and_changes_no_row(
     client: FlaskClient, app: Flask, flow: SignupFlow, ana: User, database: Database, case: str

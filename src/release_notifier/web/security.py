@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -53,6 +53,13 @@ def configure_security(app: Flask, settings: Settings) -> tuple[CSRFProtect, Lim
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1
         )
+
+    @app.before_request
+    def refuse_oversized_bodies() -> None:
+        """413 on the declared size, before any view runs, even those that never read the body."""
+        if (request.content_length or 0) > settings.max_content_length:
+            abort(413)
+
     csrf = CSRFProtect(app)
     limiter = Limiter(
         get_remote_address,
