@@ -162,19 +162,23 @@ class ArtistChecker:
     def _record(
         self, result: CheckResult, artist_id: str, items: list[dict[str, Any]], queried: str
     ) -> None:
-        """Store the page's releases inside the lookback window; older ones can never be
-        announced (the ledger would file them as back catalogue), so they cost no writes."""
-        recent = [item for item in items if not _older_than(item, self.horizon)]
-        if not recent:
+        """Store every release the page shows; only those inside the lookback window reach the
+        followers' ledgers (older ones are back catalogue: known, never announced)."""
+        if not items:
             return
         with self.database.session() as session:
-            for item in recent:
-                if record_release(
-                    session,
-                    item,
-                    artist_id,
-                    _group_of(item, queried),
-                    self.now,
-                    self.lookback_days,
+            for item in items:
+                recent = not _older_than(item, self.horizon)
+                if (
+                    record_release(
+                        session,
+                        item,
+                        artist_id,
+                        _group_of(item, queried),
+                        self.now,
+                        self.lookback_days,
+                        announce=recent,
+                    )
+                    and recent
                 ):
                     result.new_releases += 1

@@ -66,8 +66,13 @@ def record_release(
     group: str,
     now: datetime,
     lookback_days: int,
+    *,
+    announce: bool = True,
 ) -> bool:
     """Store a release seen on an artist's page and add it to the followers' ledgers.
+
+    With `announce` False (back catalogue) the release is only recorded: it can never be
+    pending for anyone, so no ledger rows are written for it.
 
     Returns True when the release itself was new to this app. Safe when two artist checks
     record the same collaboration at once.
@@ -75,9 +80,10 @@ def record_release(
     fresh = release_from_item(item, now)
     columns = {c.key: getattr(fresh, c.key) for c in Release.__table__.columns}
     is_new = insert_missing(session, Release, **columns)
-    if insert_missing(
+    linked = insert_missing(
         session, ArtistRelease, artist_id=artist_id, release_id=fresh.id, group=group
-    ):
+    )
+    if linked and announce:
         release = session.get(Release, fresh.id)
         assert release is not None
         followers = session.scalars(
@@ -120,11 +126,14 @@ def add_entry(
 def backfill_follow(
     session: Session, user: User, artist_id: str, now: datetime, lookback_days: int
 ) -> None:
-    """A new follow: the artist's known releases enter the user's ledger by the same rule."""
+    """A new follow: the artist's known releases inside the user's window become pending."""
     rows = session.execute(
         select(Release, ArtistRelease.group)
         .join(ArtistRelease, ArtistRelease.release_id == Release.id)
-        .where(ArtistRelease.artist_id == artist_id)
+        .where(
+            ArtistRelease.artist_id == artist_id,
+            Release.date_end >= announce_cutoff(user, now, lookback_days),
+        )
     )
     for release, group in rows:
         add_entry(session, user, release, group, artist_id, now, lookback_days)
