@@ -13,11 +13,11 @@ from sqlalchemy import select
 from benchmarks.sandbox import Sandbox, build_sandbox
 from benchmarks.scenarios import START, Scenario, World
 from benchmarks.score import Outcome, request_rates, score
-from release_notifier.crypto import encrypt_token
 from release_notifier.db import Database, open_database
-from release_notifier.db.models import Artist, Digest, Follow, LedgerEntry, Release, User
+from release_notifier.db.models import Artist, Digest, Follow, LedgerEntry, Release
 from release_notifier.jobs.run import run_once
 from release_notifier.sandbox.mailcatcher import MailCatcher
+from release_notifier.sandbox.wiring import add_linked_subscriber
 from release_notifier.settings import Settings, load_settings
 
 
@@ -44,22 +44,16 @@ def engine_settings(scenario: Scenario, sandbox: Sandbox, url: str, smtp: MailCa
 
 def add_users(database: Database, settings: Settings, sandbox: Sandbox) -> None:
     """Confirmed subscribers linked to the sandbox accounts, first digest due now."""
-    with database.session() as session:
-        for n, account in enumerate(sandbox.accounts):
-            tokens = sandbox.emulator.issue_tokens(account)
-            user = User(
-                email=f"listener{n}@bench.test",
-                created_at=START,
-                confirmed_at=START,
-                spotify_account_id=account,
-                authorized_at=START,
-                next_digest_at=START,
-            )
-            session.add(user)
-            session.flush()
-            user.refresh_token_enc = encrypt_token(
-                settings.token_cipher, user.id, tokens["refresh_token"]
-            )
+    for n, account in enumerate(sandbox.accounts):
+        add_linked_subscriber(
+            database,
+            settings.token_cipher,
+            sandbox.emulator,
+            f"listener{n}@bench.test",
+            [],
+            now=START,
+            account=account,
+        )
 
 
 def checked_shares(database: Database, at: datetime, interval: timedelta) -> tuple[float, float]:

@@ -23,7 +23,8 @@ from release_notifier.db.models import User
 from release_notifier.jobs.run import run_once
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
-from release_notifier.settings import Settings, load_settings
+from release_notifier.sandbox.wiring import sandbox_settings
+from release_notifier.settings import Settings
 from tests.backup.conftest import MakeSettings, add_users, make_seed_database, table_rows
 
 RunCli = Callable[..., Result]
@@ -155,18 +156,12 @@ def test_moved_users_receive_only_releases_newer_than_their_last_ran(
         seed = make_seed_database(
             tmp_path / "original.db", [("ana@example.test", token, "2026-11-10T08:00:00")]
         )
-        settings = load_settings(
-            spotipy_client_id=spotify.client_id,
-            spotipy_client_secret=spotify.client_secret,
-            spotify_api_base_url=spotify.api_base_url,
-            spotify_accounts_base_url=spotify.accounts_base_url,
+        settings = sandbox_settings(
+            spotify,
+            smtp,
             db_encryption_key=fernet_key,
             flask_secret_key="test-secret",
             database_url=database.url,
-            smtp_host=smtp.host,
-            smtp_port=smtp.port,
-            smtp_security="none",
-            email_user="",
             mail_from="digests@notifier.test",
         )
         import_seed_file(settings, database, seed)

@@ -11,13 +11,13 @@ import time_machine
 from cryptography.fernet import Fernet
 
 from release_notifier.clock import utcnow
-from release_notifier.crypto import encrypt_token
 from release_notifier.db import Database
-from release_notifier.db.models import LedgerEntry, User
+from release_notifier.db.models import LedgerEntry
 from release_notifier.jobs.run import RunSummary, run_once
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
-from release_notifier.settings import Settings, load_settings
+from release_notifier.sandbox.wiring import add_linked_subscriber, sandbox_settings
+from release_notifier.settings import Settings
 
 START = datetime(2026, 11, 25, 9, 0, 0)
 
@@ -44,26 +44,17 @@ class World:
         account: str | None = None,
     ) -> int:
         """A confirmed subscriber whose Spotify account follows `follows`; digest due now."""
-        account = self.spotify.add_account(account, follows=follows)
-        tokens = self.spotify.issue_tokens(account)
-        now = utcnow()
-        with self.database.session() as session:
-            user = User(
-                email=email,
-                created_at=now,
-                confirmed_at=now,
-                spotify_account_id=account,
-                authorized_at=now,
-                digest_interval_days=interval,
-                release_types=types,
-                next_digest_at=now,
-            )
-            session.add(user)
-            session.flush()
-            user.refresh_token_enc = encrypt_token(
-                self.settings.token_cipher, user.id, tokens["refresh_token"]
-            )
-            return user.id
+        return add_linked_subscriber(
+            self.database,
+            self.settings.token_cipher,
+            self.spotify,
+            email,
+            follows,
+            now=utcnow(),
+            account=self.spotify.add_account(account, follows=follows),
+            digest_interval_days=interval,
+            release_types=types,
+        )
 
     def days_pass(self, days: float) -> None:
         self.clock.shift(timedelta(days=days))
@@ -87,18 +78,12 @@ def world(database: Database, smtp: MailCatcher) -> Iterator[World]:
     with time_machine.travel(START, tick=False) as clock:
         emulator = SpotifyEmulator().start()
         try:
-            settings = load_settings(
-                spotipy_client_id=emulator.client_id,
-                spotipy_client_secret=emulator.client_secret,
-                spotify_api_base_url=emulator.api_base_url,
-                spotify_accounts_base_url=emulator.accounts_base_url,
+            settings = sandbox_settings(
+                emulator,
+                smtp,
                 db_encryption_key=Fernet.generate_key().decode(),
                 flask_secret_key="test-secret",
                 database_url=database.url,
-                smtp_host=smtp.host,
-                smtp_port=smtp.port,
-                smtp_security="none",
-                email_user="",
                 mail_from="digests@notifier.test",
                 public_base_url="http://127.0.0.1:5000",
                 digest_interval_days=14,

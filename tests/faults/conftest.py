@@ -17,11 +17,10 @@ import pytest
 from cryptography.fernet import Fernet, MultiFernet
 
 from release_notifier.clock import utcnow
-from release_notifier.crypto import encrypt_token
 from release_notifier.db import Database, open_database
-from release_notifier.db.models import User
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import CaughtMessage, MailCatcher
+from release_notifier.sandbox.wiring import add_linked_subscriber
 from tests.engine.conftest import World, world
 
 __all__ = ["Fleet", "Tally", "World", "tally", "wait_until", "world"]
@@ -70,23 +69,10 @@ class Fleet:
 
     def add_user(self, email: str, follows: list[str]) -> int:
         """A confirmed, linked subscriber whose digest is due now."""
-        account = self.spotify.add_account(follows=follows)
-        refresh = self.spotify.issue_tokens(account)["refresh_token"]
         cipher = MultiFernet([Fernet(self.env["DB_ENCRYPTION_KEY"].encode())])
-        now = utcnow()
-        with self.database.session() as session:
-            user = User(
-                email=email,
-                created_at=now,
-                confirmed_at=now,
-                authorized_at=now,
-                next_digest_at=now,
-                spotify_account_id=account,
-            )
-            session.add(user)
-            session.flush()
-            user.refresh_token_enc = encrypt_token(cipher, user.id, refresh)
-            user_id = user.id
+        user_id = add_linked_subscriber(
+            self.database, cipher, self.spotify, email, follows, now=utcnow()
+        )
         self.expected.setdefault(email, set())
         for artist in follows:
             self.followers.setdefault(artist, []).append(email)

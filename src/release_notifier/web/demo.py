@@ -12,7 +12,8 @@ from cryptography.fernet import Fernet
 from release_notifier.sandbox.catalogue import DemoCatalogue, load_demo_catalogue
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
-from release_notifier.settings import Settings, load_settings
+from release_notifier.sandbox.wiring import sandbox_settings
+from release_notifier.settings import Settings
 
 
 @dataclass
@@ -38,23 +39,16 @@ def start_demo_services(app_url: str, today: date) -> DemoContext:
 
 def demo_settings(demo: DemoContext, app_url: str, folder: Path) -> Settings:
     """Settings wired to the sandbox: fresh keys, a SQLite file and queue under `folder`."""
-    return load_settings(
-        spotipy_client_id=demo.emulator.client_id,
-        spotipy_client_secret=demo.emulator.client_secret,
+    return sandbox_settings(
+        demo.emulator,
+        demo.mail,
         spotipy_redirect_uri=f"{app_url}/auth/callback",
-        spotify_api_base_url=demo.emulator.api_base_url,
-        spotify_accounts_base_url=demo.emulator.accounts_base_url,
         flask_secret_key=secrets.token_urlsafe(32),
         cron_secret_key=secrets.token_urlsafe(32),
         db_encryption_key=Fernet.generate_key().decode(),
         database_url=f"sqlite:///{folder / 'site.db'}",
         huey_sqlite_path=str(folder / "queue.db"),
         backup_dir=str(folder / "backups"),
-        smtp_host=demo.mail.host,
-        smtp_port=demo.mail.port,
-        smtp_security="none",
-        email_user="",
-        email_password="",
         mail_from="release-notifier@demo.release-notifier.test",
         public_base_url=app_url,
         backup_s3_url="",

@@ -1,0 +1,68 @@
+"""Wiring the app to the sandbox: settings that point at the emulator and the mail catcher, and
+linked subscribers created directly (as if they had signed up), for the demo, tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cryptography.fernet import MultiFernet
+
+from release_notifier.crypto import encrypt_token
+from release_notifier.db import Database
+from release_notifier.db.models import User
+from release_notifier.sandbox.emulator import SpotifyEmulator
+from release_notifier.sandbox.mailcatcher import MailCatcher
+from release_notifier.settings import Settings, load_settings
+
+
+def sandbox_settings(emulator: SpotifyEmulator, mail: MailCatcher, **overrides: Any) -> Settings:
+    """Settings whose Spotify is `emulator` and whose SMTP server is `mail` (plain, no login)."""
+    wiring: dict[str, Any] = {
+        "spotipy_client_id": emulator.client_id,
+        "spotipy_client_secret": emulator.client_secret,
+        "spotify_api_base_url": emulator.api_base_url,
+        "spotify_accounts_base_url": emulator.accounts_base_url,
+        "smtp_host": mail.host,
+        "smtp_port": mail.port,
+        "smtp_security": "none",
+        "email_user": "",
+        "email_password": "",
+    }
+    return load_settings(**{**wiring, **overrides})
+
+
+def add_linked_subscriber(
+    database: Database,
+    cipher: MultiFernet,
+    emulator: SpotifyEmulator,
+    email: str,
+    follows: list[str],
+    *,
+    now: datetime,
+    account: str | None = None,
+    **fields: Any,
+) -> int:
+    """A confirmed subscriber whose sandbox Spotify account follows `follows`; digest due `now`.
+
+    `account` reuses an existing sandbox account (its follows are left as they are); `fields`
+    sets other User columns (digest_interval_days, release_types, ...).
+    """
+    if account is None:
+        account = emulator.add_account(follows=follows)
+    refresh = emulator.issue_tokens(account)["refresh_token"]
+    with database.session() as session:
+        user = User(
+            email=email,
+            created_at=now,
+            confirmed_at=now,
+            authorized_at=now,
+            next_digest_at=now,
+            spotify_account_id=account,
+            **fields,
+        )
+        session.add(user)
+        session.flush()
+        user.refresh_token_enc = encrypt_token(cipher, user.id, refresh)
+        return user.id
