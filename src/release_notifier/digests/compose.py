@@ -63,6 +63,17 @@ def select_entries(session: Session, user: User, statuses: tuple[str, ...]) -> S
     return selection
 
 
+def claimed_entries(session: Session, digest_id: int) -> list[tuple[LedgerEntry, Release]]:
+    """The releases a claimed digest carries (chosen when it was claimed), newest first."""
+    rows = session.execute(
+        select(LedgerEntry, Release)
+        .join(Release, Release.id == LedgerEntry.release_id)
+        .where(LedgerEntry.digest_id == digest_id, LedgerEntry.status == "claimed")
+        .order_by(Release.date_start.desc(), Release.id)
+    )
+    return [(entry, release) for entry, release in rows]
+
+
 def digest_context(
     session: Session, shown: list[tuple[LedgerEntry, Release]], today: date
 ) -> dict[str, Any]:
@@ -84,12 +95,13 @@ def digest_context(
                 else None,
             }
         )
+    rows = session.execute(select(Artist.id, Artist.name).where(Artist.id.in_(list(by_artist))))
+    names = {artist_id: name for artist_id, name in rows}
     artists = []
     for artist_id, releases in by_artist.items():
-        artist = session.get(Artist, artist_id)
         artists.append(
             {
-                "name": artist.name if artist else "",
+                "name": names.get(artist_id, ""),
                 "spotify_url": f"https://open.spotify.com/artist/{artist_id}",
                 "releases": releases,
             }

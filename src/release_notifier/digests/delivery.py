@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from release_notifier.db import Database
 from release_notifier.db.models import Digest, LedgerEntry, User
-from release_notifier.digests.compose import digest_context, select_entries
+from release_notifier.digests.compose import claimed_entries, digest_context, select_entries
 from release_notifier.logs import mask_email
 from release_notifier.mail.render import build_message
 from release_notifier.mail.send import MailError, SmtpSender
@@ -122,8 +122,7 @@ def deliver_digest(
         if user is None or user.unsubscribed_at is not None or user.mail_rejected_at is not None:
             _release_claim(session, digest, "recipient no longer subscribed")
             return Delivery(sent=False)
-        selection = select_entries(session, user, ("claimed",))
-        shown = [(e, r) for e, r in selection.shown if e.digest_id == digest_id]
+        shown = claimed_entries(session, digest_id)
         context = {
             **digest_context(session, shown, now.date()),
             **footer_links(settings, user),
