@@ -50,15 +50,12 @@ def cli(log_level: str | None) -> None:
     configure_logging(log_level or "INFO")
 
 
-def _one_line(error: BaseException) -> str:
-    text = str(getattr(error, "orig", None) or error)
-    return " ".join(text.split())[:300]
-
-
 def main() -> None:
     """Entry point: configuration errors end with one line naming the variable (exit 2); a
     database that fails mid-command is one line too (exit 1): transactions keep it whole."""
     from sqlalchemy.exc import SQLAlchemyError
+
+    from release_notifier.db.session import database_error_text
 
     try:
         code = cli.main(standalone_mode=False)
@@ -66,7 +63,7 @@ def main() -> None:
         click.echo(f"configuration error: {exc}", err=True)
         sys.exit(2)
     except SQLAlchemyError as exc:
-        click.echo(f"database error: {_one_line(exc)}", err=True)
+        click.echo(f"database error: {database_error_text(exc)}", err=True)
         sys.exit(1)
     except click.exceptions.Abort:
         sys.exit(1)

@@ -23,6 +23,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def database_error_text(exc: BaseException) -> str:
+    """The driver's own message on one line, never the SQL or its parameters (which may hold
+    addresses); the exception's type name when there is no driver message."""
+    text = str(getattr(exc, "orig", None) or type(exc).__name__)
+    return " ".join(text.split())[:300]
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get their folder created and sane pragmas."""
     if url.startswith("postgresql://"):

@@ -23,6 +23,7 @@ from release_notifier.crypto import TokenDecryptError, decrypt_token, encrypt_to
 from release_notifier.db import Database
 from release_notifier.db.models import Run as RunRow
 from release_notifier.db.models import User
+from release_notifier.db.session import database_error_text
 from release_notifier.digests.delivery import (
     claim_digest,
     claimed_digest_ids,
@@ -194,24 +195,22 @@ class Run:
         until = paused_until(self.database)
         if until is not None:
             self.summary.paused_until = until.isoformat(sep=" ")
-            self.summary.artists_unchecked = len(
-                artists_due(self.database, self.settings, self.now)
-            )
+            self.count_unchecked()
             return
         users = self.linked_users()
         try:
             healthy = self.sync_follow_lists(users)
             self.check_artists(healthy)
         except BudgetExhausted:
-            self.summary.artists_unchecked = len(
-                artists_due(self.database, self.settings, self.now)
-            )
+            self.count_unchecked()
         except QuotaExceeded as exc:
             self.pause(exc)
-            self.summary.artists_unchecked = len(
-                artists_due(self.database, self.settings, self.now)
-            )
+            self.count_unchecked()
         self.summary.budget_left = self.budget.left()
+
+    def count_unchecked(self) -> None:
+        """Spotify work stopped early: the artists still due wait for a later run."""
+        self.summary.artists_unchecked = len(artists_due(self.database, self.settings, self.now))
 
     def sync_follow_lists(self, users: list[User]) -> list[User]:
         """Refresh follow lists that are due; returns the users whose tokens still work."""
@@ -354,7 +353,9 @@ class Run:
             try:
                 lease.release()
             except SQLAlchemyError as exc:  # never hide the run's own error behind this one
-                logger.warning("run lease not given back (it lapses by itself): %s", _cause(exc))
+                logger.warning(
+                    "run lease not given back (it lapses by itself): %s", database_error_text(exc)
+                )
         return self.summary
 
 
@@ -375,7 +376,9 @@ def run_once(
         try:
             _finish_run_row(database, run_id, "failed", None)
         except SQLAlchemyError as exc:  # the database is what failed: keep the first error
-            logger.warning("run %s could not be marked failed: %s", run_id, _cause(exc))
+            logger.warning(
+                "run %s could not be marked failed: %s", run_id, database_error_text(exc)
+            )
         raise
     if not summary.skipped:
         _fail_abandoned_runs(database, run_id)
@@ -397,11 +400,6 @@ def _fail_abandoned_runs(database: Database, run_id: int) -> None:
             .values(state="failed", finished_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-
-
-def _cause(exc: SQLAlchemyError) -> str:
-    """The driver's own message (never the SQL or its parameters, which may hold addresses)."""
-    return str(getattr(exc, "orig", None) or type(exc).__name__)
 
 
 def _start_run_row(database: Database, trigger: str, run_id: int | None) -> int:
