@@ -49,10 +49,10 @@ def token_expires_at(user: User) -> datetime | None:
     return user.authorized_at + REFRESH_TOKEN_LIFETIME if user.authorized_at else None
 
 
-def footer_links(settings: Settings, user: User) -> dict[str, str]:
+def footer_links(settings: Settings, user_id: int, link_version: int) -> dict[str, str]:
     return {
-        "settings_url": link_url(settings, "settings", user.id, user.link_version),
-        "unsubscribe_url": link_url(settings, "unsubscribe", user.id, user.link_version),
+        "settings_url": link_url(settings, "settings", user_id, link_version),
+        "unsubscribe_url": link_url(settings, "unsubscribe", user_id, link_version),
     }
 
 
@@ -61,7 +61,7 @@ def notice_context(settings: Settings, user: User, kind: str) -> dict[str, Any]:
         return {"confirm_url": link_url(settings, "confirm", user.id, user.link_version)}
     context: dict[str, Any] = {
         "relink_url": link_url(settings, "relink", user.id, user.link_version),
-        **footer_links(settings, user),
+        **footer_links(settings, user.id, user.link_version),
     }
     if kind == "expiry_reminder":
         expires = token_expires_at(user)

@@ -33,6 +33,11 @@ DEFAULT_RELEASE_TYPES = "album,single"
 ALL_RELEASE_TYPES = ("album", "single", "compilation", "appears_on")
 
 
+def wanted_types(release_types: str) -> set[str]:
+    """The release groups a user's comma-separated `release_types` names."""
+    return {t for t in release_types.split(",") if t}
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -76,7 +81,7 @@ class User(Base):
 
     @property
     def wanted_types(self) -> set[str]:
-        return {t for t in self.release_types.split(",") if t}
+        return wanted_types(self.release_types)
 
     @property
     def is_active(self) -> bool:

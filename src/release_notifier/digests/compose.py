@@ -1,16 +1,21 @@
-"""What a digest holds: pending entries of the kinds the user wants, each release once."""
+"""What a digest holds: pending entries of the kinds the user wants, each release once.
+
+Everything here works on a batch of users or digests at a time: a few queries per batch, never
+one per user, so that sending many digests is bounded by SMTP, not by the database.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, aliased
 
-from release_notifier.db.models import Artist, LedgerEntry, Release, User
+from release_notifier.db.models import Artist, LedgerEntry, Release
 from release_notifier.releases.dates import date_label
 
 TYPE_LABELS = {
@@ -21,90 +26,161 @@ TYPE_LABELS = {
 }
 
 
+class Candidate(NamedTuple):
+    """A pending ledger entry, with what choosing it needs from its release."""
+
+    user_id: int
+    release_id: str
+    group: str
+    dedupe_key: str
+
+
+class Shown(NamedTuple):
+    """A claimed entry with what the email shows of its release."""
+
+    digest_id: int
+    via_artist_id: str
+    group: str
+    name: str
+    release_date: str
+    release_date_precision: str
+    date_start: date
+    spotify_url: str
+    image_url: str | None
+    artists: list[dict[str, str]]
+
+
 @dataclass
 class Selection:
     """Entries a digest announces, and the ones it settles without showing (twins, unwanted)."""
 
-    shown: list[tuple[LedgerEntry, Release]] = field(default_factory=list)
-    twins: list[LedgerEntry] = field(default_factory=list)
-    unwanted: list[LedgerEntry] = field(default_factory=list)
+    shown: list[Candidate] = field(default_factory=list)
+    twins: list[Candidate] = field(default_factory=list)
+    unwanted: list[Candidate] = field(default_factory=list)
 
 
-def select_entries(session: Session, user: User, statuses: tuple[str, ...]) -> Selection:
-    """Pick the entries to announce: wanted groups only, one per dedupe key, none already sent.
+def choose_entries(
+    candidates: Iterable[Candidate], announced_keys: Collection[str], wanted: Collection[str]
+) -> Selection:
+    """Wanted groups only, one per dedupe key, none whose twin was announced in an earlier digest.
 
-    A release whose twin (same normalized title, artists, date and track count) was announced in
-    an earlier digest is settled as a duplicate, never shown again.
+    `candidates` come newest first, so of two twins pending together the newer one is shown.
     """
-    announced_keys = set(
-        session.scalars(
-            select(Release.dedupe_key)
-            .join(LedgerEntry, LedgerEntry.release_id == Release.id)
-            .where(LedgerEntry.user_id == user.id, LedgerEntry.status == "announced")
-        )
-    )
-    rows = session.execute(
-        select(LedgerEntry, Release)
-        .join(Release, Release.id == LedgerEntry.release_id)
-        .where(LedgerEntry.user_id == user.id, LedgerEntry.status.in_(statuses))
-        .order_by(Release.date_start.desc(), Release.id)
-    ).all()
     selection = Selection()
     seen = set(announced_keys)
-    wanted = user.wanted_types
-    for entry, release in rows:
-        if entry.group not in wanted:
-            selection.unwanted.append(entry)
-        elif release.dedupe_key in seen:
-            selection.twins.append(entry)
+    for candidate in candidates:
+        if candidate.group not in wanted:
+            selection.unwanted.append(candidate)
+        elif candidate.dedupe_key in seen:
+            selection.twins.append(candidate)
         else:
-            seen.add(release.dedupe_key)
-            selection.shown.append((entry, release))
+            seen.add(candidate.dedupe_key)
+            selection.shown.append(candidate)
     return selection
 
 
-def claimed_entries(session: Session, digest_id: int) -> list[tuple[LedgerEntry, Release]]:
-    """The releases a claimed digest carries (chosen when it was claimed), newest first."""
+def pending_candidates(session: Session, user_ids: Sequence[int]) -> dict[int, list[Candidate]]:
+    """Each user's pending entries, newest release first."""
     rows = session.execute(
-        select(LedgerEntry, Release)
+        select(LedgerEntry.user_id, LedgerEntry.release_id, LedgerEntry.group, Release.dedupe_key)
         .join(Release, Release.id == LedgerEntry.release_id)
-        .where(LedgerEntry.digest_id == digest_id, LedgerEntry.status == "claimed")
-        .order_by(Release.date_start.desc(), Release.id)
+        .where(LedgerEntry.user_id.in_(user_ids), LedgerEntry.status == "pending")
+        .order_by(LedgerEntry.user_id, Release.date_start.desc(), Release.id)
     )
-    return [(entry, release) for entry, release in rows]
+    by_user: dict[int, list[Candidate]] = defaultdict(list)
+    for row in rows:
+        by_user[row.user_id].append(Candidate._make(row))
+    return by_user
 
 
-def digest_context(
-    session: Session, shown: list[tuple[LedgerEntry, Release]], today: date
-) -> dict[str, Any]:
+def announced_twin_keys(session: Session, user_ids: Sequence[int]) -> dict[int, set[str]]:
+    """Per user, the dedupe keys of pending releases that already went out under another id.
+
+    Only keys shared with a pending entry are read, so the cost does not grow with a user's
+    history of announced releases.
+    """
+    pending, pending_release = aliased(LedgerEntry), aliased(Release)
+    announced, announced_release = aliased(LedgerEntry), aliased(Release)
+    rows = session.execute(
+        select(pending.user_id, pending_release.dedupe_key)
+        .distinct()
+        .join(pending_release, pending_release.id == pending.release_id)
+        .join(announced_release, announced_release.dedupe_key == pending_release.dedupe_key)
+        .join(
+            announced,
+            and_(
+                announced.user_id == pending.user_id,
+                announced.release_id == announced_release.id,
+                announced.status == "announced",
+            ),
+        )
+        .where(pending.user_id.in_(user_ids), pending.status == "pending")
+    )
+    keys: dict[int, set[str]] = defaultdict(set)
+    for user_id, key in rows:
+        keys[user_id].add(key)
+    return keys
+
+
+def claimed_releases(session: Session, digest_ids: Sequence[int]) -> dict[int, list[Shown]]:
+    """The releases each claimed digest carries (chosen when it was claimed), newest first."""
+    rows = session.execute(
+        select(
+            LedgerEntry.digest_id,
+            LedgerEntry.via_artist_id,
+            LedgerEntry.group,
+            Release.name,
+            Release.release_date,
+            Release.release_date_precision,
+            Release.date_start,
+            Release.spotify_url,
+            Release.image_url,
+            Release.artists,
+        )
+        .join(Release, Release.id == LedgerEntry.release_id)
+        .where(LedgerEntry.digest_id.in_(digest_ids), LedgerEntry.status == "claimed")
+        .order_by(LedgerEntry.digest_id, Release.date_start.desc(), Release.id)
+    )
+    by_digest: dict[int, list[Shown]] = defaultdict(list)
+    for row in rows:
+        by_digest[row.digest_id].append(Shown._make(row))
+    return by_digest
+
+
+def artist_names(session: Session, artist_ids: Iterable[str]) -> dict[str, str]:
+    """Names of the artists releases came through, by id."""
+    wanted = sorted(set(artist_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Artist.id, Artist.name).where(Artist.id.in_(wanted)))
+    return {artist_id: name for artist_id, name in rows}
+
+
+def digest_context(shown: Sequence[Shown], names: dict[str, str], today: date) -> dict[str, Any]:
     """The template context: releases grouped by the artist they came through, newest first."""
     by_artist: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for entry, release in shown:
-        upcoming = release.date_start > today
+    for entry in shown:
+        upcoming = entry.date_start > today
+        label = date_label(entry.release_date, entry.release_date_precision)
         by_artist[entry.via_artist_id].append(
             {
-                "name": release.name,
+                "name": entry.name,
                 "type_label": TYPE_LABELS.get(entry.group, entry.group.title()),
-                "date_label": date_label(release.release_date, release.release_date_precision),
-                "spotify_url": release.spotify_url,
-                "image_url": release.image_url,
-                "artists_label": ", ".join(a["name"] for a in release.artists),
+                "date_label": label,
+                "spotify_url": entry.spotify_url,
+                "image_url": entry.image_url,
+                "artists_label": ", ".join(a["name"] for a in entry.artists),
                 "upcoming": upcoming,
-                "out_on_label": date_label(release.release_date, release.release_date_precision)
-                if upcoming
-                else None,
+                "out_on_label": label if upcoming else None,
             }
         )
-    rows = session.execute(select(Artist.id, Artist.name).where(Artist.id.in_(list(by_artist))))
-    names = {artist_id: name for artist_id, name in rows}
-    artists = []
-    for artist_id, releases in by_artist.items():
-        artists.append(
-            {
-                "name": names.get(artist_id, ""),
-                "spotify_url": f"https://open.spotify.com/artist/{artist_id}",
-                "releases": releases,
-            }
-        )
+    artists = [
+        {
+            "name": names.get(artist_id, ""),
+            "spotify_url": f"https://open.spotify.com/artist/{artist_id}",
+            "releases": releases,
+        }
+        for artist_id, releases in by_artist.items()
+    ]
     artists.sort(key=lambda a: str(a["name"]).casefold())
     return {"artists": artists, "release_count": len(shown)}

@@ -2,23 +2,39 @@
 after the SMTP server accepts it. A crash leaves it claimed and the next run sends it again with
 the same Message-ID, so nothing is lost; a double is possible only if the process dies between the
 server's acceptance and the commit.
+
+Claiming and loading work on batches of users (one transaction per batch); marking a digest sent
+is its own small transaction, so a crash can double at most the one digest in flight.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from release_notifier.db import Database
-from release_notifier.db.models import Digest, LedgerEntry, User
-from release_notifier.digests.compose import claimed_entries, digest_context, select_entries
+from release_notifier.db.models import Digest, LedgerEntry, User, wanted_types
+from release_notifier.digests.compose import (
+    Candidate,
+    Selection,
+    announced_twin_keys,
+    artist_names,
+    choose_entries,
+    claimed_releases,
+    digest_context,
+    pending_candidates,
+)
 from release_notifier.logs import mask_email
-from release_notifier.mail.render import build_message
+from release_notifier.mail.render import build_message, msgid_domain
 from release_notifier.mail.send import MailError, SmtpSender
 from release_notifier.notices import footer_links
 from release_notifier.settings import Settings
@@ -26,12 +42,23 @@ from release_notifier.settings import Settings
 logger = logging.getLogger(__name__)
 
 CLAIM = timedelta(minutes=10)
+BATCH = 200  # users claimed, and digests loaded, per transaction
 
 
 @dataclass
 class Delivery:
     sent: bool
     error: MailError | None = None
+
+
+@dataclass
+class Outgoing:
+    """A claimed digest, built and ready to hand to the SMTP server."""
+
+    digest_id: int
+    user_id: int
+    address: str
+    message: EmailMessage
 
 
 def interval_days(settings: Settings, user: User) -> float:
@@ -60,46 +87,118 @@ def due_user_ids(database: Database, now: datetime) -> list[int]:
         )
 
 
-def claim_digest(database: Database, settings: Settings, user_id: int, now: datetime) -> int | None:
-    """Move the user's next digest date forward and claim their pending releases in one commit.
+def claim_digests(
+    database: Database, settings: Settings, user_ids: Sequence[int], now: datetime
+) -> list[int]:
+    """Move each user's next digest date forward and claim their pending releases, in one commit.
 
-    The date moves by a conditional update on the value just read, so of two runs only one gets
-    the digest. Returns the claimed digest's id, or None when there is nothing to send.
+    The date moves by a conditional update (still due?), so of two runs only one gets a user's
+    digest. Returns the ids of the digests claimed; users with nothing to send get none.
     """
     with database.session() as session:
-        user = session.get(User, user_id)
-        if user is None or user.next_digest_at is None or user.next_digest_at > now:
-            return None
-        moved = session.execute(
-            update(User)
-            .where(User.id == user_id, User.next_digest_at == user.next_digest_at)
-            .values(next_digest_at=now + timedelta(days=interval_days(settings, user)))
-            .execution_options(synchronize_session=False)
+        moved = _move_next_digest(session, settings, user_ids, now)
+        if not moved:
+            return []
+        ids = list(moved)
+        candidates = pending_candidates(session, ids)
+        twin_keys = announced_twin_keys(session, ids)
+        selections = {
+            user.id: choose_entries(
+                candidates.get(user.id, ()),
+                twin_keys.get(user.id, ()),
+                wanted_types(user.release_types),
+            )
+            for user in moved.values()
+        }
+        digest_ids = _insert_digests(session, settings, moved, selections, now)
+        _settle_selections(session, selections, digest_ids)
+        return sorted(digest_ids.values())
+
+
+def claim_digest(database: Database, settings: Settings, user_id: int, now: datetime) -> int | None:
+    """claim_digests for one user: the claimed digest's id, or None."""
+    claimed = claim_digests(database, settings, [user_id], now)
+    return claimed[0] if claimed else None
+
+
+def _move_next_digest(
+    session: Session, settings: Settings, user_ids: Sequence[int], now: datetime
+) -> dict[int, Any]:
+    """The users (id, release_types, last_digest_at) whose due date this call moved forward."""
+    rows = session.execute(
+        select(User.id, User.digest_interval_days, User.release_types, User.last_digest_at).where(
+            User.id.in_(user_ids), User.next_digest_at <= now
         )
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        selection = select_entries(session, user, ("pending",))
-        for entry in selection.unwanted:
-            entry.status = "filtered"
-        if not selection.shown:
-            for entry in selection.twins:
-                entry.status = "duplicate"
-            return None
-        digest = Digest(
-            user_id=user_id,
-            kind="initial" if user.last_digest_at is None else "regular",
-            status="claimed",
-            message_id=make_msgid(domain=settings.sender.rpartition("@")[2] or None),
-            created_at=now,
-            claimed_until=now + CLAIM,
+    ).all()
+    by_interval: dict[float, list[int]] = defaultdict(list)
+    for row in rows:
+        days = row.digest_interval_days
+        by_interval[settings.digest_interval_days if days is None else days].append(row.id)
+    moved: set[int] = set()
+    for days, ids in by_interval.items():
+        moved.update(
+            session.scalars(
+                update(User)
+                .where(User.id.in_(ids), User.next_digest_at <= now)
+                .values(next_digest_at=now + timedelta(days=days))
+                .returning(User.id)
+                .execution_options(synchronize_session=False)
+            )
         )
-        session.add(digest)
-        session.flush()
-        for entry, _release in selection.shown:
-            entry.status, entry.digest_id = "claimed", digest.id
-        for entry in selection.twins:
-            entry.status, entry.digest_id = "duplicate", digest.id
-        return digest.id
+    return {row.id: row for row in rows if row.id in moved}
+
+
+def _insert_digests(
+    session: Session,
+    settings: Settings,
+    users: dict[int, Any],
+    selections: dict[int, Selection],
+    now: datetime,
+) -> dict[int, int]:
+    """A claimed digest for every user with something to show: user id -> digest id."""
+    domain = msgid_domain(settings.sender)
+    rows = [
+        {
+            "user_id": user_id,
+            "kind": "initial" if users[user_id].last_digest_at is None else "regular",
+            "status": "claimed",
+            "message_id": make_msgid(domain=domain),
+            "created_at": now,
+            "claimed_until": now + CLAIM,
+            "attempts": 0,
+        }
+        for user_id, selection in selections.items()
+        if selection.shown
+    ]
+    if not rows:
+        return {}
+    inserted = session.execute(insert(Digest).returning(Digest.id, Digest.user_id), rows)
+    return {user_id: digest_id for digest_id, user_id in inserted}
+
+
+def _settle_selections(
+    session: Session, selections: dict[int, Selection], digest_ids: dict[int, int]
+) -> None:
+    """Shown entries become claimed, twins duplicates (of this digest), unwanted ones filtered."""
+    changes: list[tuple[Candidate, str, int | None]] = []
+    for user_id, selection in selections.items():
+        digest_id = digest_ids.get(user_id)
+        changes += [(entry, "filtered", None) for entry in selection.unwanted]
+        changes += [(entry, "duplicate", digest_id) for entry in selection.twins]
+        changes += [(entry, "claimed", digest_id) for entry in selection.shown]
+    if changes:
+        session.execute(  # an ORM bulk update by primary key: one executemany
+            update(LedgerEntry),
+            [
+                {
+                    "user_id": entry.user_id,
+                    "release_id": entry.release_id,
+                    "status": status,
+                    "digest_id": digest_id,
+                }
+                for entry, status, digest_id in changes
+            ],
+        )
 
 
 def claimed_digest_ids(database: Database) -> list[int]:
@@ -110,84 +209,147 @@ def claimed_digest_ids(database: Database) -> list[int]:
         )
 
 
-def deliver_digest(
-    database: Database, settings: Settings, sender: SmtpSender, digest_id: int, now: datetime
-) -> Delivery:
-    """Send a claimed digest and settle its entries: announced on success, pending on failure."""
+def prepare_digests(
+    database: Database, settings: Settings, digest_ids: Sequence[int], now: datetime
+) -> list[Outgoing]:
+    """Build the messages of claimed digests and count the attempt; void those whose recipient
+    unsubscribed or was refused since the claim (their releases go back to pending)."""
     with database.session() as session:
-        digest = session.get(Digest, digest_id)
-        user = session.get(User, digest.user_id) if digest else None
-        if digest is None or digest.status != "claimed":
-            return Delivery(sent=False)
-        if user is None or user.unsubscribed_at is not None or user.mail_rejected_at is not None:
-            _release_claim(session, digest, "recipient no longer subscribed")
-            return Delivery(sent=False)
-        shown = claimed_entries(session, digest_id)
+        rows = session.execute(
+            select(
+                Digest.id,
+                Digest.kind,
+                Digest.message_id,
+                Digest.user_id,
+                User.email,
+                User.link_version,
+                User.unsubscribed_at,
+                User.mail_rejected_at,
+            )
+            .join(User, User.id == Digest.user_id, isouter=True)
+            .where(Digest.id.in_(digest_ids), Digest.status == "claimed")
+            .order_by(Digest.id)
+        ).all()
+        live = []
+        for row in rows:
+            if row.email is None or row.unsubscribed_at or row.mail_rejected_at:
+                _release_claim(session, row.id, "recipient no longer subscribed")
+            else:
+                live.append(row)
+        if not live:
+            return []
+        live_ids = [row.id for row in live]
+        session.execute(
+            update(Digest)
+            .where(Digest.id.in_(live_ids))
+            .values(attempts=Digest.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        releases = claimed_releases(session, live_ids)
+        names = artist_names(
+            session, (entry.via_artist_id for shown in releases.values() for entry in shown)
+        )
+    today = now.date()
+    outgoing = []
+    for row in live:
         context = {
-            **digest_context(session, shown, now.date()),
-            **footer_links(settings, user),
-            "kind": digest.kind,
+            **digest_context(releases.get(row.id, []), names, today),
+            **footer_links(settings, row.user_id, row.link_version),
+            "kind": row.kind,
             "lookback_days": settings.initial_lookback_days,
         }
         unsubscribe = context["unsubscribe_url"]
         message = build_message(
             "digest",
-            to=user.email,
+            to=row.email,
             sender=settings.sender,
             context=context,
             headers={
                 "List-Unsubscribe": f"<{unsubscribe}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
-            message_id=digest.message_id,
+            message_id=row.message_id,
         )
-        digest.attempts += 1
-        address = user.email
+        outgoing.append(Outgoing(row.id, row.user_id, row.email, message))
+    return outgoing
+
+
+def send_digest(
+    database: Database, sender: SmtpSender, outgoing: Outgoing, now: datetime
+) -> Delivery:
+    """Send a prepared digest and settle it: announced on success, pending again on failure."""
     try:
-        sender.send(message)
+        sender.send(outgoing.message)
     except MailError as exc:
-        logger.warning("digest to %s not sent: %s", mask_email(address), str(exc))
-        _settle_failure(database, digest_id, exc, now)
+        logger.warning("digest to %s not sent: %s", mask_email(outgoing.address), str(exc))
+        _settle_failure(database, outgoing.digest_id, exc, now)
         return Delivery(sent=False, error=exc)
     with database.session() as session:
-        digest = session.get(Digest, digest_id)
-        assert digest is not None
-        digest.status, digest.sent_at, digest.claimed_until = "sent", now, None
+        session.execute(
+            update(Digest)
+            .where(Digest.id == outgoing.digest_id)
+            .values(status="sent", sent_at=now, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
         session.execute(
             update(LedgerEntry)
-            .where(LedgerEntry.digest_id == digest_id, LedgerEntry.status == "claimed")
+            .where(LedgerEntry.digest_id == outgoing.digest_id, LedgerEntry.status == "claimed")
             .values(status="announced")
             .execution_options(synchronize_session=False)
         )
-        user = session.get(User, digest.user_id)
-        if user is not None:
-            user.last_digest_at = now
-    logger.info("digest %s sent to %s", digest_id, mask_email(address))
+        session.execute(
+            update(User)
+            .where(User.id == outgoing.user_id)
+            .values(last_digest_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    logger.info("digest %s sent to %s", outgoing.digest_id, mask_email(outgoing.address))
     return Delivery(sent=True)
 
 
-def _release_claim(session: Session, digest: Digest, reason: str) -> None:
+def deliver_digest(
+    database: Database, settings: Settings, sender: SmtpSender, digest_id: int, now: datetime
+) -> Delivery:
+    """Prepare and send one claimed digest (prepare_digests + send_digest for a single id)."""
+    prepared = prepare_digests(database, settings, [digest_id], now)
+    if not prepared:
+        return Delivery(sent=False)
+    return send_digest(database, sender, prepared[0], now)
+
+
+def _release_claim(session: Session, digest_id: int, reason: str) -> None:
     """Give the digest's releases back to the ledger as pending; the digest is void."""
     session.execute(
         update(LedgerEntry)
-        .where(LedgerEntry.digest_id == digest.id, LedgerEntry.status == "claimed")
+        .where(LedgerEntry.digest_id == digest_id, LedgerEntry.status == "claimed")
         .values(status="pending", digest_id=None)
         .execution_options(synchronize_session=False)
     )
-    digest.status, digest.last_error, digest.claimed_until = "failed", reason[:500], None
+    session.execute(
+        update(Digest)
+        .where(Digest.id == digest_id)
+        .values(status="failed", last_error=reason[:500], claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _settle_failure(database: Database, digest_id: int, error: MailError, now: datetime) -> None:
     """Temporary: due again next run. Permanent: the address is marked and no longer mailed."""
     with database.session() as session:
-        digest = session.get(Digest, digest_id)
-        if digest is None:
+        user_id = session.scalar(select(Digest.user_id).where(Digest.id == digest_id))
+        if user_id is None:
             return
-        _release_claim(session, digest, str(error))
-        user = session.get(User, digest.user_id)
-        if user is None:
-            return
+        _release_claim(session, digest_id, str(error))
         if error.permanent:
-            user.mail_rejected_at, user.mail_rejected_reason = now, str(error)[:300]
+            values: dict[str, Any] = {
+                "mail_rejected_at": now,
+                "mail_rejected_reason": str(error)[:300],
+            }
         else:
-            user.next_digest_at = now
+            values = {"next_digest_at": now}
+        session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )

@@ -24,11 +24,13 @@ from release_notifier.db import Database
 from release_notifier.db.models import Run as RunRow
 from release_notifier.db.models import User
 from release_notifier.db.session import database_error_text
+from release_notifier.digests.delivery import BATCH as DIGEST_BATCH
 from release_notifier.digests.delivery import (
-    claim_digest,
+    claim_digests,
     claimed_digest_ids,
-    deliver_digest,
     due_user_ids,
+    prepare_digests,
+    send_digest,
 )
 from release_notifier.jobs.lease import RunLease
 from release_notifier.jobs.schedule import artists_due, follow_sync_due, queue_account_notices
@@ -117,6 +119,7 @@ class Run:
         self.budget = RequestBudget(database, settings.spotify_daily_request_budget)
         self.pacer = Pacer(sleep=sleep)
         self.clients: dict[int, SpotifyClient] = {}
+        self.mail_failures = 0  # temporary SMTP failures in a row
 
     # Spotify ------------------------------------------------------------------------------
 
@@ -305,30 +308,42 @@ class Run:
 
     # Mail ---------------------------------------------------------------------------------
 
-    def mail_work(self, sender: SmtpSender) -> None:
-        """Resend digests a crashed run left claimed, then send every due digest."""
-        failures = 0
-        digest_ids = claimed_digest_ids(self.database)
-        for user_id in due_user_ids(self.database, self.now):
-            digest_id = claim_digest(self.database, self.settings, user_id, self.now)
-            if digest_id is not None:
-                digest_ids.append(digest_id)
-        for digest_id in digest_ids:
-            if failures >= MAX_MAIL_FAILURES:
+    def mail_work(self, sender: SmtpSender, renew: Callable[[], object] = lambda: None) -> None:
+        """Resend digests a crashed run left claimed, then claim and send the due digests a
+        batch at a time (`renew` keeps the run's lease alive between batches)."""
+        self.mail_failures = 0
+        leftover = claimed_digest_ids(self.database)
+        for first in range(0, len(leftover), DIGEST_BATCH):
+            if not self.send_digests(sender, leftover[first : first + DIGEST_BATCH]):
+                return
+            renew()
+        due = due_user_ids(self.database, self.now)
+        for first in range(0, len(due), DIGEST_BATCH):
+            batch = due[first : first + DIGEST_BATCH]
+            claimed = claim_digests(self.database, self.settings, batch, self.now)
+            if not self.send_digests(sender, claimed):
+                return
+            renew()
+
+    def send_digests(self, sender: SmtpSender, digest_ids: list[int]) -> bool:
+        """Send claimed digests; False once the mail server kept failing (the rest wait)."""
+        for outgoing in prepare_digests(self.database, self.settings, digest_ids, self.now):
+            if self.mail_failures >= MAX_MAIL_FAILURES:
                 self.summary.problems.append("mail server kept failing: the rest wait for next run")
-                break
-            delivery = deliver_digest(self.database, self.settings, sender, digest_id, self.now)
+                return False
+            delivery = send_digest(self.database, sender, outgoing, self.now)
             if delivery.sent:
                 self.summary.emails_sent += 1
-                failures = 0
+                self.mail_failures = 0
             elif delivery.error is not None:
                 if delivery.error.permanent:
                     self.summary.problems.append(f"address refused for good: {delivery.error}")
                 else:
-                    failures += 1
+                    self.mail_failures += 1
                     self.summary.problems.append(
                         f"digest not sent, retried next run: {delivery.error}"
                     )
+        return True
 
     def execute(self) -> RunSummary:
         lease = RunLease(self.database)
@@ -342,7 +357,7 @@ class Run:
             self.summary.requests = sum(c.requests_made for c in self.clients.values())
             lease.renew()
             queue_account_notices(self.database, self.settings, self.now)
-            self.mail_work(sender)
+            self.mail_work(sender, renew=lease.renew)
             self.summary.notices_sent = send_pending_notices(
                 self.settings, self.database, sender=sender
             )
