@@ -23,6 +23,10 @@ DATED_NAME = re.compile(r"^site-(\d{8}T\d{6}Z)\.db\.enc$", re.IGNORECASE)
 # Fernet token layout: version (1) | timestamp (8) | IV (16) | ciphertext (16*n) | HMAC (32).
 _FERNET_VERSION = 0x80
 _FERNET_OVERHEAD = 1 + 8 + 16 + 32
+# A SQLite file is whole pages (at least 512 bytes each); as a multiple of 16 bytes it is
+# encrypted with one full block of padding after it.
+_SQLITE_PAGE_MIN = 512
+_PADDING_BLOCK = 16
 
 
 def dated_name(taken_at: datetime) -> str:
@@ -66,6 +70,11 @@ def decrypt_backup(cipher: MultiFernet, blob: bytes) -> bytes:
     try:
         plain = cipher.decrypt(token)
     except InvalidToken:
+        if (body - _PADDING_BLOCK) % _SQLITE_PAGE_MIN:
+            # Cut on a block boundary: only the length of a whole database gives it away.
+            raise RestoreError(
+                "the backup file is truncated (its length is not a whole database)"
+            ) from None
         raise RestoreError(
             "the backup does not decrypt with DB_ENCRYPTION_KEY: the key is wrong, "
             "or the file was modified"

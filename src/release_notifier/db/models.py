@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -36,6 +37,13 @@ ALL_RELEASE_TYPES = ("album", "single", "compilation", "appears_on")
 def wanted_types(release_types: str) -> set[str]:
     """The release groups a user's comma-separated `release_types` names."""
     return {t for t in release_types.split(",") if t}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a model, for hot paths that skip the ORM."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Base(DeclarativeBase):
@@ -178,7 +186,10 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id", ondelete="SET NULL"))
 
-    __table_args__ = (Index("ix_ledger_user_status", "user_id", "status"),)
+    __table_args__ = (
+        Index("ix_ledger_user_status", "user_id", "status"),
+        Index("ix_ledger_digest_id", "digest_id"),
+    )
 
 
 class Digest(Base):

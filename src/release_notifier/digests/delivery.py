@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Executable, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from release_notifier.db import Database
-from release_notifier.db.models import Digest, LedgerEntry, User, wanted_types
+from release_notifier.db.models import Digest, LedgerEntry, User, table_of, wanted_types
 from release_notifier.digests.compose import (
     Candidate,
     Selection,
@@ -284,27 +285,31 @@ def send_digest(
         logger.warning("digest to %s not sent: %s", mask_email(outgoing.address), str(exc))
         _settle_failure(database, outgoing.digest_id, exc, now)
         return Delivery(sent=False, error=exc)
-    with database.session() as session:
-        session.execute(
-            update(Digest)
-            .where(Digest.id == outgoing.digest_id)
-            .values(status="sent", sent_at=now, claimed_until=None)
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            update(LedgerEntry)
-            .where(LedgerEntry.digest_id == outgoing.digest_id, LedgerEntry.status == "claimed")
-            .values(status="announced")
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            update(User)
-            .where(User.id == outgoing.user_id)
-            .values(last_digest_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    with database.engine.begin() as connection:
+        for statement in settle_sent_statements():
+            connection.execute(
+                statement, {"digest": outgoing.digest_id, "user": outgoing.user_id, "now": now}
+            )
     logger.info("digest %s sent to %s", outgoing.digest_id, mask_email(outgoing.address))
     return Delivery(sent=True)
+
+
+@lru_cache(maxsize=1)
+def settle_sent_statements() -> tuple[Executable, ...]:
+    """Mark a digest sent, its entries announced and its user's last digest date, as plain SQL
+    built once (this runs for every digest, so it skips the ORM)."""
+    digests, ledger, users = (table_of(model) for model in (Digest, LedgerEntry, User))
+    return (
+        update(digests)
+        .where(digests.c.id == bindparam("digest"))
+        .values(status="sent", sent_at=bindparam("now"), claimed_until=None),
+        update(ledger)
+        .where(ledger.c.digest_id == bindparam("digest"), ledger.c.status == "claimed")
+        .values(status="announced"),
+        update(users)
+        .where(users.c.id == bindparam("user"))
+        .values(last_digest_at=bindparam("now")),
+    )
 
 
 def deliver_digest(
