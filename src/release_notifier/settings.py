@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_timeout_seconds: float = Field(default=20.0, gt=0)
+    smtp_connections: int = Field(default=2, ge=1, le=20)
     mail_from: str = ""
 
     # Product

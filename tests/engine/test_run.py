@@ -268,3 +268,56 @@ def test_compilations_and_appears_on_reach_only_users_who_want_them(world: World
 
     assert world.digest_names("ola@example.test") == [["Own Album"]]
     assert sorted(world.digest_names("pia@example.test")[0]) == ["Own Album", "Summer Hits 2026"]
+
+
+def test_digests_go_out_over_smtp_connections_connections_each_once(world: World) -> None:
+    world.spotify.user_cap = None  # an extended-quota app: more than 5 listeners
+    band = world.spotify.add_artist("Many Hands")
+    world.spotify.add_release(band, "Shared Stage", release_date="2026-11-20")
+    addresses = [f"fan{n}@example.test" for n in range(24)]
+    for address in addresses:
+        world.add_user(address, [band])
+    world.settings = world.settings.model_copy(update={"smtp_connections": 2})
+
+    summary = world.run()
+
+    assert summary.emails_sent == 24
+    assert all(world.digest_names(address) == [["Shared Stage"]] for address in addresses)
+    assert world.smtp.connections == 2
+
+
+def test_one_smtp_connection_when_smtp_connections_is_1(world: World) -> None:
+    world.spotify.user_cap = None  # an extended-quota app: more than 5 listeners
+    band = world.spotify.add_artist("Single File")
+    world.spotify.add_release(band, "In Line", release_date="2026-11-20")
+    for n in range(6):
+        world.add_user(f"queue{n}@example.test", [band])
+    world.settings = world.settings.model_copy(update={"smtp_connections": 1})
+
+    assert world.run().emails_sent == 6
+    assert world.smtp.connections == 1
+
+
+def test_a_failing_mail_server_stops_claiming_more_digests(world: World) -> None:
+    from release_notifier.clock import utcnow
+    from release_notifier.db.models import Digest, User
+
+    world.spotify.user_cap = None  # an extended-quota app: more than 5 listeners
+    band = world.spotify.add_artist("Quiet Wire")
+    world.spotify.add_release(band, "Static", release_date="2026-11-20")
+    for n in range(250):  # more than one claim batch
+        world.add_user(f"wait{n}@example.test", [band])
+    # a budget whose hourly share covers 250 follow-list reads and then the artist
+    world.settings = world.settings.model_copy(update={"spotify_daily_request_budget": 100_000})
+    world.smtp.fail_next(10_000)
+
+    summary = world.run()
+
+    assert summary.emails_sent == 0
+    assert "mail server kept failing: the rest wait for next run" in summary.problems
+    with world.database.session() as session:
+        digests = session.query(Digest).count()
+        waiting = session.query(Digest).filter_by(status="claimed").count()
+        due_again = session.query(User).filter(User.next_digest_at <= utcnow()).count()
+    assert digests <= 200  # the second batch of users was never claimed
+    assert due_again + waiting == 250  # due again, or claimed and resent first next run

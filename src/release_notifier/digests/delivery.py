@@ -4,7 +4,8 @@ the same Message-ID, so nothing is lost; a double is possible only if the proces
 server's acceptance and the commit.
 
 Claiming and loading work on batches of users (one transaction per batch); marking a digest sent
-is its own small transaction, so a crash can double at most the one digest in flight.
+is its own small transaction, so a crash can double at most the digests in flight (one per SMTP
+connection, SMTP_CONNECTIONS).
 """
 
 from __future__ import annotations
@@ -54,12 +55,26 @@ class Delivery:
 
 @dataclass
 class Outgoing:
-    """A claimed digest, built and ready to hand to the SMTP server."""
+    """A claimed digest with everything its email needs (built when it is sent)."""
 
     digest_id: int
     user_id: int
     address: str
-    message: EmailMessage
+    message_id: str
+    context: dict[str, Any]
+
+    def message(self, settings: Settings) -> EmailMessage:
+        return build_message(
+            "digest",
+            to=self.address,
+            sender=settings.sender,
+            context=self.context,
+            headers={
+                "List-Unsubscribe": f"<{self.context['unsubscribe_url']}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+            message_id=self.message_id,
+        )
 
 
 def interval_days(settings: Settings, user: User) -> float:
@@ -213,7 +228,7 @@ def claimed_digest_ids(database: Database) -> list[int]:
 def prepare_digests(
     database: Database, settings: Settings, digest_ids: Sequence[int], now: datetime
 ) -> list[Outgoing]:
-    """Build the messages of claimed digests and count the attempt; void those whose recipient
+    """Load claimed digests for sending and count the attempt; void those whose recipient
     unsubscribed or was refused since the claim (their releases go back to pending)."""
     with database.session() as session:
         rows = session.execute(
@@ -259,28 +274,17 @@ def prepare_digests(
             "kind": row.kind,
             "lookback_days": settings.initial_lookback_days,
         }
-        unsubscribe = context["unsubscribe_url"]
-        message = build_message(
-            "digest",
-            to=row.email,
-            sender=settings.sender,
-            context=context,
-            headers={
-                "List-Unsubscribe": f"<{unsubscribe}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
-            message_id=row.message_id,
-        )
-        outgoing.append(Outgoing(row.id, row.user_id, row.email, message))
+        outgoing.append(Outgoing(row.id, row.user_id, row.email, row.message_id, context))
     return outgoing
 
 
 def send_digest(
-    database: Database, sender: SmtpSender, outgoing: Outgoing, now: datetime
+    database: Database, settings: Settings, sender: SmtpSender, outgoing: Outgoing, now: datetime
 ) -> Delivery:
-    """Send a prepared digest and settle it: announced on success, pending again on failure."""
+    """Build and send a prepared digest and settle it: announced on success, pending again on
+    failure. Safe to run in several threads at once, each with its own sender."""
     try:
-        sender.send(outgoing.message)
+        sender.send(outgoing.message(settings))
     except MailError as exc:
         logger.warning("digest to %s not sent: %s", mask_email(outgoing.address), str(exc))
         _settle_failure(database, outgoing.digest_id, exc, now)
@@ -319,7 +323,7 @@ def deliver_digest(
     prepared = prepare_digests(database, settings, [digest_id], now)
     if not prepared:
         return Delivery(sent=False)
-    return send_digest(database, sender, prepared[0], now)
+    return send_digest(database, settings, sender, prepared[0], now)
 
 
 def _release_claim(session: Session, digest_id: int, reason: str) -> None:

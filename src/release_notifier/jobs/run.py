@@ -26,6 +26,8 @@ from release_notifier.db.models import User
 from release_notifier.db.session import database_error_text
 from release_notifier.digests.delivery import BATCH as DIGEST_BATCH
 from release_notifier.digests.delivery import (
+    Delivery,
+    Outgoing,
     claim_digests,
     claimed_digest_ids,
     due_user_ids,
@@ -34,7 +36,7 @@ from release_notifier.digests.delivery import (
 )
 from release_notifier.jobs.lease import RunLease
 from release_notifier.jobs.schedule import artists_due, follow_sync_due, queue_account_notices
-from release_notifier.mail.send import SmtpSender
+from release_notifier.mail.send import SenderPool, SmtpSender
 from release_notifier.notices import send_pending_notices
 from release_notifier.releases.checks import ArtistChecker
 from release_notifier.releases.follows import sync_follows
@@ -54,6 +56,7 @@ from release_notifier.spotify.oauth import TokenSet
 logger = logging.getLogger(__name__)
 
 MAX_MAIL_FAILURES = 3
+MAIL_STOPPED = "mail server kept failing: the rest wait for next run"
 
 
 @dataclass
@@ -310,40 +313,66 @@ class Run:
 
     def mail_work(self, sender: SmtpSender, renew: Callable[[], object] = lambda: None) -> None:
         """Resend digests a crashed run left claimed, then claim and send the due digests a
-        batch at a time (`renew` keeps the run's lease alive between batches)."""
+        batch at a time over SMTP_CONNECTIONS connections (`renew` keeps the lease alive)."""
         self.mail_failures = 0
-        leftover = claimed_digest_ids(self.database)
-        for first in range(0, len(leftover), DIGEST_BATCH):
-            if not self.send_digests(sender, leftover[first : first + DIGEST_BATCH]):
-                return
-            renew()
-        due = due_user_ids(self.database, self.now)
-        for first in range(0, len(due), DIGEST_BATCH):
-            batch = due[first : first + DIGEST_BATCH]
-            claimed = claim_digests(self.database, self.settings, batch, self.now)
-            if not self.send_digests(sender, claimed):
-                return
-            renew()
+        senders = SenderPool(sender, self.settings.smtp_connections)
+        try:
+            with ThreadPoolExecutor(senders.size, thread_name_prefix="smtp") as workers:
+                leftover = claimed_digest_ids(self.database)
+                for first in range(0, len(leftover), DIGEST_BATCH):
+                    batch = leftover[first : first + DIGEST_BATCH]
+                    if not self.send_digests(senders, workers, batch):
+                        return
+                    renew()
+                due = due_user_ids(self.database, self.now)
+                for first in range(0, len(due), DIGEST_BATCH):
+                    if self.mail_failures >= MAX_MAIL_FAILURES:  # claim no more than can go out
+                        self.summary.problems.append(MAIL_STOPPED)
+                        return
+                    batch = due[first : first + DIGEST_BATCH]
+                    claimed = claim_digests(self.database, self.settings, batch, self.now)
+                    if not self.send_digests(senders, workers, claimed):
+                        return
+                    renew()
+        finally:
+            senders.close()
 
-    def send_digests(self, sender: SmtpSender, digest_ids: list[int]) -> bool:
+    def send_digests(
+        self, senders: SenderPool, workers: ThreadPoolExecutor, digest_ids: list[int]
+    ) -> bool:
         """Send claimed digests; False once the mail server kept failing (the rest wait)."""
-        for outgoing in prepare_digests(self.database, self.settings, digest_ids, self.now):
-            if self.mail_failures >= MAX_MAIL_FAILURES:
-                self.summary.problems.append("mail server kept failing: the rest wait for next run")
-                return False
-            delivery = send_digest(self.database, sender, outgoing, self.now)
-            if delivery.sent:
-                self.summary.emails_sent += 1
-                self.mail_failures = 0
-            elif delivery.error is not None:
-                if delivery.error.permanent:
-                    self.summary.problems.append(f"address refused for good: {delivery.error}")
-                else:
-                    self.mail_failures += 1
-                    self.summary.problems.append(
-                        f"digest not sent, retried next run: {delivery.error}"
-                    )
-        return True
+
+        def deliver(outgoing: Outgoing) -> Delivery:
+            with senders.lend() as sender:
+                return send_digest(self.database, self.settings, sender, outgoing, self.now)
+
+        prepared = prepare_digests(self.database, self.settings, digest_ids, self.now)
+        futures = [workers.submit(deliver, outgoing) for outgoing in prepared]
+        stopped = False
+        try:
+            for future in futures:
+                if self.mail_failures >= MAX_MAIL_FAILURES and not stopped:
+                    stopped = True
+                    self.summary.problems.append(MAIL_STOPPED)
+                    for waiting in futures:
+                        waiting.cancel()  # those already sending finish and are counted
+                if not future.cancelled():
+                    self.count_delivery(future.result())
+        finally:
+            for waiting in futures:
+                waiting.cancel()
+        return not stopped
+
+    def count_delivery(self, delivery: Delivery) -> None:
+        if delivery.sent:
+            self.summary.emails_sent += 1
+            self.mail_failures = 0
+        elif delivery.error is not None:
+            if delivery.error.permanent:
+                self.summary.problems.append(f"address refused for good: {delivery.error}")
+            else:
+                self.mail_failures += 1
+                self.summary.problems.append(f"digest not sent, retried next run: {delivery.error}")
 
     def execute(self) -> RunSummary:
         lease = RunLease(self.database)

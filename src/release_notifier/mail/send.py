@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+import queue
 import smtplib
 import socket
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import getaddresses
 from types import TracebackType
@@ -128,6 +132,12 @@ class SmtpSender:
             ssl_context=ssl_context,
         )
 
+    def clone(self) -> SmtpSender:
+        """An unconnected sender to the same server with the same security and login."""
+        twin = copy.copy(self)
+        twin._client = None
+        return twin
+
     @property
     def address(self) -> str:
         """host:port, for messages."""
@@ -247,6 +257,30 @@ class SmtpSender:
         client, self._client = self._client, None
         if client is not None:
             close_quietly(client)
+
+
+class SenderPool:
+    """`size` connections to one server (the first is the caller's own sender), each lent to
+    one thread at a time; closing the pool closes only the connections it opened."""
+
+    def __init__(self, first: SmtpSender, size: int) -> None:
+        self.size = max(size, 1)
+        self._opened = [first.clone() for _ in range(self.size - 1)]
+        self._idle: queue.SimpleQueue[SmtpSender] = queue.SimpleQueue()
+        for sender in (first, *self._opened):
+            self._idle.put(sender)
+
+    @contextmanager
+    def lend(self) -> Iterator[SmtpSender]:
+        sender = self._idle.get()
+        try:
+            yield sender
+        finally:
+            self._idle.put(sender)
+
+    def close(self) -> None:
+        for sender in self._opened:
+            sender.close()
 
 
 def close_quietly(client: smtplib.SMTP) -> None:
