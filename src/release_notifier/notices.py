@@ -102,7 +102,7 @@ def _finish(database: Database, notice_id: int, error: MailError | None) -> None
             notice.status, notice.sent_at = "sent", utcnow()
             return
         notice.last_error = str(error)[:500]
-        notice.status = "failed" if error.permanent else "queued"
+        notice.status = "failed" if error.permanent or error.message_refused else "queued"
         if error.permanent:
             user = session.get(User, notice.user_id)
             if user is not None and user.mail_rejected_at is None:
@@ -156,7 +156,7 @@ def send_pending_notices(
             except MailError as exc:
                 logger.warning("notice to %s not sent: %s", mask_email(address), str(exc))
                 _finish(database, notice_id, exc)
-                if not exc.permanent:
+                if not (exc.permanent or exc.message_refused):
                     break  # the server is unhappy: leave the rest for the next run
                 continue
             _finish(database, notice_id, None)

@@ -321,3 +321,24 @@ def test_a_failing_mail_server_stops_claiming_more_digests(world: World) -> None
         due_again = session.query(User).filter(User.next_digest_at <= utcnow()).count()
     assert digests <= 200  # the second batch of users was never claimed
     assert due_again + waiting == 250  # due again, or claimed and resent first next run
+
+
+def test_a_digest_refused_as_spam_keeps_the_address_and_its_releases_wait_for_the_next(
+    world: World,
+) -> None:
+    band = world.spotify.add_artist("Filter Bubble")
+    flagged = world.spotify.add_release(band, "Flagged", release_date="2026-11-20")
+    user = world.add_user("cleo@example.test", [band])
+    world.smtp.fail_next(1, code=554, text="5.7.1 message refused as spam")
+
+    refused = world.run()
+    world.days_pass(1)
+    next_day = world.run()
+
+    assert refused.emails_sent == 0 and next_day.emails_sent == 0  # not retried at once
+    assert any("digest refused" in problem for problem in refused.problems)
+    assert world.ledger(user) == {flagged: "pending"}
+    world.days_pass(13)
+    world.spotify.add_release(band, "Cleared", group="single", release_date="2026-12-08")
+    world.run()
+    assert world.digest_names("cleo@example.test") == [["Cleared", "Flagged"]]

@@ -1,6 +1,7 @@
 """The mail server misbehaving during a run: temporary failures are retried by the next run with
 nothing lost or doubled; a permanently refused address is marked, no longer mailed, and the
-summary says so."""
+summary says so; a message refused for spam or policy leaves the address alone and its releases
+come with the next digest."""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ def test_a_temporary_failure_is_retried_by_the_next_run_with_nothing_lost_or_dou
     ("name", "refuse"),
     [
         ("550 on RCPT", lambda smtp: smtp.reject(ADDRESSES[1], 550, "5.1.1 no such user")),
-        ("554 on DATA", lambda smtp: smtp.fail_next(1, 554, "5.7.1 refused")),
+        ("550 5.1.1 on DATA", lambda smtp: smtp.fail_next(1, 550, "5.1.1 no such user")),
     ],
 )
 def test_a_permanently_refused_address_is_marked_and_no_longer_mailed(
@@ -118,4 +119,33 @@ def test_a_permanently_refused_address_is_marked_and_no_longer_mailed(
     assert digests_after == digests_before  # never claimed, never attempted again
     assert later.problems == []
     del expected[refused_address]  # the one address nobody can reach
+    report(name, world, expected, faulty.problems)
+
+
+@pytest.mark.parametrize(
+    ("name", "refuse"),
+    [
+        ("554 5.7.1 on DATA", lambda smtp: smtp.fail_next(1, 554, "5.7.1 refused as spam")),
+        ("550 5.7.1 on RCPT", lambda smtp: smtp.reject(ADDRESSES[2], 550, "5.7.1 blocked")),
+    ],
+)
+def test_a_refused_message_keeps_the_address_and_comes_with_the_next_digest(
+    world: World, name: str, refuse: Callable[[MailCatcher], None]
+) -> None:
+    expected = subscribers(world)
+    refuse(world.smtp)
+
+    faulty = world.run()
+
+    assert faulty.emails_sent == len(ADDRESSES) - 1
+    assert any("digest refused" in problem for problem in faulty.problems)
+    with world.database.session() as session:
+        rejected = session.scalar(select(func.count()).where(User.mail_rejected_at.is_not(None)))
+    assert rejected == 0
+    with world.smtp._lock:  # the block is lifted (the catcher has no knob for it)
+        world.smtp._rejected.clear()
+    world.days_pass(1)
+    assert world.run().emails_sent == 0  # not retried at once: it waits for its digest date
+    world.days_pass(13)
+    assert world.run().emails_sent == 1
     report(name, world, expected, faulty.problems)

@@ -137,12 +137,35 @@ def test_a_4xx_on_data_is_a_temporary_error(smtp: MailCatcher) -> None:
     assert len(smtp.to(ANA)) == 1
 
 
-def test_a_5xx_on_data_is_a_permanent_error(smtp: MailCatcher) -> None:
-    smtp.fail_next(1, code=554, text="5.7.1 message refused")
+def test_a_5xx_with_a_5_1_code_on_data_refuses_the_address(smtp: MailCatcher) -> None:
+    smtp.fail_next(1, code=550, text="5.1.1 no such user here")
     with sender_for(smtp) as sender, pytest.raises(MailError) as failed:
         sender.send(note(ANA))
-    assert failed.value.permanent
+    assert failed.value.permanent and not failed.value.message_refused
     assert smtp.messages == []
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [(554, "5.7.1 message refused as spam"), (552, "5.3.4 message too big"), (554, "go away")],
+)
+def test_any_other_5xx_on_data_refuses_the_message_not_the_address(
+    smtp: MailCatcher, code: int, text: str
+) -> None:
+    smtp.fail_next(1, code=code, text=text)
+    with sender_for(smtp) as sender:
+        with pytest.raises(MailError) as failed:
+            sender.send(note(ANA))
+        sender.send(note(BEN))  # the connection is still good for the next one
+    assert failed.value.message_refused and not failed.value.permanent
+    assert [m.rcpt_tos for m in smtp.messages] == [[BEN]]
+
+
+def test_a_policy_5xx_on_rcpt_does_not_condemn_the_address(smtp: MailCatcher) -> None:
+    smtp.reject(BEN, code=550, text="5.7.1 relaying denied")
+    with sender_for(smtp) as sender, pytest.raises(MailError) as refused:
+        sender.send(note(BEN))
+    assert refused.value.message_refused and not refused.value.permanent
 
 
 def test_it_reconnects_once_after_a_dropped_connection(smtp: MailCatcher) -> None:

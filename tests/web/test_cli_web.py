@@ -29,6 +29,7 @@ def command_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'site.db'}",
         "HUEY_SQLITE_PATH": str(tmp_path / "queue.db"),
         "BACKUP_DIR": str(tmp_path / "backups"),
+        "SMTP_HOST": "127.0.0.1",  # a periodic tick during a test never reaches out
         **extra,
     }
 
@@ -94,14 +95,21 @@ def test_serve_refuses_to_start_without_its_secrets_and_names_them(tmp_path: Pat
     assert not (tmp_path / "site.db").exists()
 
 
-def test_serve_answers_health_checks_and_stops_on_ctrl_c(
+def start_serve(
     tmp_path: Path, stop_later: list[subprocess.Popen[str]]
-) -> None:
+) -> tuple[subprocess.Popen[str], str]:
+    """`serve --port 0` with its secrets set; returns the process and the URL it prints."""
     process = release_notifier(
         "serve", "--port", "0", env=command_env(tmp_path, **SECRETS), cwd=tmp_path
     )
     stop_later.append(process)
-    url = Output(process).wait_for("serving on ").removeprefix("serving on ")
+    return process, Output(process).wait_for("serving on ").removeprefix("serving on ")
+
+
+def test_serve_answers_health_checks_and_stops_on_ctrl_c(
+    tmp_path: Path, stop_later: list[subprocess.Popen[str]]
+) -> None:
+    process, url = start_serve(tmp_path, stop_later)
     assert url.startswith("http://127.0.0.1:")
     health = requests.get(f"{url}/healthz", timeout=10)
     assert health.status_code == 200 and health.json()["database"] == "ok"
@@ -110,6 +118,14 @@ def test_serve_answers_health_checks_and_stops_on_ctrl_c(
     )
     assert cron.status_code == 401
     process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+
+
+def test_serve_stops_cleanly_on_ctrl_c_the_moment_it_starts(
+    tmp_path: Path, stop_later: list[subprocess.Popen[str]]
+) -> None:
+    process, _ = start_serve(tmp_path, stop_later)
+    process.send_signal(signal.SIGINT)  # before or while the queue consumer takes the signals
     assert process.wait(timeout=30) == 0
 
 

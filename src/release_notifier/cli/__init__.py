@@ -14,7 +14,7 @@ from release_notifier.settings import ConfigError
 # command name -> "module:attribute"
 COMMANDS = {
     "run": "release_notifier.cli.engine:run_command",
-    "worker": "release_notifier.cli.engine:worker_command",
+    "worker": "release_notifier.cli.worker:worker_command",
     "status": "release_notifier.cli.engine:status_command",
     "db": "release_notifier.cli.engine:db_group",
     "make-key": "release_notifier.cli.engine:make_key",

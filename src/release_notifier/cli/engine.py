@@ -1,4 +1,4 @@
-"""Commands of the release engine: `run`, `worker`, `status`, `db upgrade`, `make-key`."""
+"""Commands of the release engine: `run`, `status`, `db upgrade`, `make-key`."""
 
 from __future__ import annotations
 
@@ -51,34 +51,6 @@ def run_command() -> None:
         database.dispose()
     for line in summary.lines():
         click.echo(line)
-
-
-@click.command("worker")
-@click.option(
-    "--threads",
-    default=2,
-    show_default=True,
-    type=click.IntRange(1, 16),
-    help="Tasks worked on at once.",
-)
-def worker_command(threads: int) -> None:
-    """Work the queue without the web app (runs, confirmation emails, the periodic tick).
-
-    For hosts that only do background work: with HUEY_REDIS_URL several hosts share one queue
-    (the run's database lease still lets one run at a time). Ctrl-C finishes running tasks.
-    """
-    from release_notifier.jobs.queue import build_queue
-
-    settings = settings_for_work()
-    database = open_database(settings.database_url)
-    queue = build_queue(settings, database)
-    where = "Redis (HUEY_REDIS_URL)" if settings.huey_redis_url else settings.huey_sqlite_path
-    tick = "on" if settings.scheduler_enabled else "off (SCHEDULER_ENABLED=false)"
-    click.echo(f"worker: {threads} threads on the queue in {where}; periodic tick {tick}")
-    try:
-        queue.consumer(workers=threads, periodic=settings.scheduler_enabled).run()
-    finally:
-        database.dispose()
 
 
 @click.command("status")

@@ -14,6 +14,7 @@ import click
 import waitress
 from flask import Flask
 
+from release_notifier.cli.worker import consume
 from release_notifier.db import open_database
 from release_notifier.jobs.queue import Queue
 from release_notifier.logs import configure_logging
@@ -66,11 +67,11 @@ def run_server(app: Flask, queue: Queue, host: str, port: int, *, periodic: bool
     server = waitress.create_server(app, host=host, port=port, threads=WEB_THREADS)
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
-    click.echo(f"serving on http://{host}:{server.effective_port}")
+    banner = [f"serving on http://{host}:{server.effective_port}"]
     if not periodic:
-        click.echo("SCHEDULER_ENABLED=false: no periodic runs; use the cron endpoint or `run`")
+        banner.append("SCHEDULER_ENABLED=false: no periodic runs; use the cron endpoint or `run`")
     try:
-        queue.consumer(workers=QUEUE_WORKERS, periodic=periodic).run()
+        consume(queue, banner=banner, workers=QUEUE_WORKERS, periodic=periodic)
     finally:
         server.close()
 

@@ -343,12 +343,15 @@ def _release_claim(session: Session, digest_id: int, reason: str) -> None:
 
 
 def _settle_failure(database: Database, digest_id: int, error: MailError, now: datetime) -> None:
-    """Temporary: due again next run. Permanent: the address is marked and no longer mailed."""
+    """Temporary: due again next run. Address refused: marked and no longer mailed. Message
+    refused (spam, policy): its releases wait for the user's next digest date, set at the claim."""
     with database.session() as session:
         user_id = session.scalar(select(Digest.user_id).where(Digest.id == digest_id))
         if user_id is None:
             return
         _release_claim(session, digest_id, str(error))
+        if error.message_refused:
+            return
         if error.permanent:
             values: dict[str, Any] = {
                 "mail_rejected_at": now,

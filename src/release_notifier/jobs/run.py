@@ -370,6 +370,10 @@ class Run:
         elif delivery.error is not None:
             if delivery.error.permanent:
                 self.summary.problems.append(f"address refused for good: {delivery.error}")
+            elif delivery.error.message_refused:
+                self.summary.problems.append(
+                    f"digest refused, its releases wait for the next digest: {delivery.error}"
+                )
             else:
                 self.mail_failures += 1
                 self.summary.problems.append(f"digest not sent, retried next run: {delivery.error}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import queue
+import re
 import smtplib
 import socket
 import ssl
@@ -23,14 +24,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SECURITIES = ("starttls", "ssl", "none")
+ENHANCED_STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}\b")
 
 
 class MailError(Exception):
-    """Sending failed. `permanent`: the address was refused for good; otherwise try again later."""
+    """Sending failed. `permanent`: the address was refused for good. `message_refused`: the
+    server refused this message for good (spam or policy), not the address. Otherwise: a
+    temporary failure, try again later."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, message_refused: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.message_refused = message_refused
 
 
 def one_line(text: str | bytes) -> str:
@@ -72,18 +77,48 @@ def masked_recipients(message: EmailMessage) -> str:
     return ", ".join(mask_email(address) for _, address in getaddresses(fields)) or "nobody"
 
 
+def enhanced_status(reply: bytes | str) -> str:
+    """The RFC 3463 code a reply starts with ("5.1.1"), or ""."""
+    text = reply.decode("ascii", errors="replace") if isinstance(reply, bytes) else reply
+    match = ENHANCED_STATUS.match(text.strip())
+    return match.group(0) if match else ""
+
+
+def refuses_address(code: int, reply: bytes | str, *, on_rcpt: bool) -> bool:
+    """A 5xx that says the mailbox itself is bad: 5.1.x (no such user, bad address) or 5.2.1
+    (disabled); on RCPT also a 5xx with no RFC 3463 code, as old servers say "550 no such user".
+    5.7.x (policy, spam, relaying) and the rest are about this message or about us."""
+    if code < 500:
+        return False
+    status = enhanced_status(reply)
+    if not status:
+        return on_rcpt
+    return status.startswith("5.1.") or status == "5.2.1"
+
+
 def refusal_error(exc: smtplib.SMTPException, where: str, recipients: str) -> MailError:
-    """Classify a refused MAIL, RCPT or DATA: only 5xx on RCPT or DATA is permanent."""
+    """Classify a refused MAIL, RCPT or DATA: the address refused for good (see
+    refuses_address), this message refused for good (any other 5xx), or a temporary failure."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        replies = "; ".join(f"{code} {one_line(text)}" for code, text in exc.recipients.values())
-        permanent = bool(codes) and all(code >= 500 for code in codes)
-        return MailError(f"{where} refused recipient {recipients}: {replies}", permanent=permanent)
+        answers = list(exc.recipients.values())
+        replies = "; ".join(f"{code} {one_line(text)}" for code, text in answers)
+        address = bool(answers) and all(
+            refuses_address(code, text, on_rcpt=True) for code, text in answers
+        )
+        return MailError(
+            f"{where} refused recipient {recipients}: {replies}",
+            permanent=address,
+            message_refused=bool(answers)
+            and not address
+            and all(code >= 500 for code, _ in answers),
+        )
     if isinstance(exc, smtplib.SMTPDataError):
         reply = f"{exc.smtp_code} {one_line(exc.smtp_error)}"
+        address = refuses_address(exc.smtp_code, exc.smtp_error, on_rcpt=False)
         return MailError(
             f"{where} refused the message for {recipients}: {reply}",
-            permanent=exc.smtp_code >= 500,
+            permanent=address,
+            message_refused=not address and exc.smtp_code >= 500,
         )
     # A refused sender (or any other reply) is about our account or the relay, not the
     # recipient: never give up on the address for it.
