@@ -342,3 +342,26 @@ def test_a_digest_refused_as_spam_keeps_the_address_and_its_releases_wait_for_th
     world.spotify.add_release(band, "Cleared", group="single", release_date="2026-12-08")
     world.run()
     assert world.digest_names("cleo@example.test") == [["Cleared", "Flagged"]]
+
+
+def test_a_user_who_paused_after_the_run_began_is_not_claimed(world: World) -> None:
+    from release_notifier.clock import utcnow
+    from release_notifier.db.models import User
+    from release_notifier.digests.delivery import claim_digests, due_user_ids
+    from release_notifier.jobs.run import Run
+
+    band = world.spotify.add_artist("Late Change")
+    record = world.spotify.add_release(band, "Second Thoughts", release_date="2026-11-20")
+    staying = world.add_user("stays@example.test", [band])
+    leaving = world.add_user("pauses@example.test", [band])
+    Run(world.settings, world.database, sleep=world.waits.append).spotify_work()
+    due = due_user_ids(world.database, utcnow())
+    with world.database.session() as session:  # meanwhile, on the settings page
+        session.get(User, leaving).paused = True
+
+    claimed = claim_digests(world.database, world.settings, due, utcnow())
+
+    assert sorted(due) == sorted([staying, leaving])
+    assert len(claimed) == 1
+    assert world.ledger(staying) == {record: "claimed"}
+    assert world.ledger(leaving) == {record: "pending"}

@@ -20,7 +20,7 @@ from email.utils import make_msgid
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Executable, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from release_notifier.db import Database
@@ -83,22 +83,26 @@ def interval_days(settings: Settings, user: User) -> float:
     return settings.digest_interval_days
 
 
+def digest_due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """A user's digest is due: confirmed, subscribed, not paused, linked, address accepted, and
+    the digest date has come."""
+    return (
+        User.confirmed_at.is_not(None),
+        User.unsubscribed_at.is_(None),
+        User.paused.is_(False),
+        User.mail_rejected_at.is_(None),
+        User.needs_relink_since.is_(None),
+        User.next_digest_at.is_not(None),
+        User.next_digest_at <= now,
+    )
+
+
 def due_user_ids(database: Database, now: datetime) -> list[int]:
-    """Users whose digest is due: confirmed, subscribed, not paused, linked, address accepted."""
+    """The users whose digest is due, the longest waiting first."""
     with database.session() as session:
         return list(
             session.scalars(
-                select(User.id)
-                .where(
-                    User.confirmed_at.is_not(None),
-                    User.unsubscribed_at.is_(None),
-                    User.paused.is_(False),
-                    User.mail_rejected_at.is_(None),
-                    User.needs_relink_since.is_(None),
-                    User.next_digest_at.is_not(None),
-                    User.next_digest_at <= now,
-                )
-                .order_by(User.next_digest_at, User.id)
+                select(User.id).where(*digest_due(now)).order_by(User.next_digest_at, User.id)
             )
         )
 
@@ -108,8 +112,9 @@ def claim_digests(
 ) -> list[int]:
     """Move each user's next digest date forward and claim their pending releases, in one commit.
 
-    The date moves by a conditional update (still due?), so of two runs only one gets a user's
-    digest. Returns the ids of the digests claimed; users with nothing to send get none.
+    The date moves by a conditional update (still due, still subscribed?), so of two runs only
+    one gets a user's digest, and one who unsubscribed or paused since the run began gets none.
+    Returns the ids of the digests claimed; users with nothing to send get none.
     """
     with database.session() as session:
         moved = _move_next_digest(session, settings, user_ids, now)
@@ -143,7 +148,7 @@ def _move_next_digest(
     """The users (id, release_types, last_digest_at) whose due date this call moved forward."""
     rows = session.execute(
         select(User.id, User.digest_interval_days, User.release_types, User.last_digest_at).where(
-            User.id.in_(user_ids), User.next_digest_at <= now
+            User.id.in_(user_ids), *digest_due(now)
         )
     ).all()
     by_interval: dict[float, list[int]] = defaultdict(list)
@@ -155,7 +160,7 @@ def _move_next_digest(
         moved.update(
             session.scalars(
                 update(User)
-                .where(User.id.in_(ids), User.next_digest_at <= now)
+                .where(User.id.in_(ids), *digest_due(now))
                 .values(next_digest_at=now + timedelta(days=days))
                 .returning(User.id)
                 .execution_options(synchronize_session=False)
