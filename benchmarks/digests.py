@@ -10,6 +10,9 @@ import random
 import socket
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -163,11 +166,34 @@ def send_all(url: str, port: int) -> dict[str, object]:
     }
 
 
-def measure_digests(users: int, follows: int) -> dict[str, object]:
+@contextmanager
+def scratch_database(postgres_url: str | None) -> Iterator[str]:
+    """A DATABASE_URL for an empty database: a SQLite file in scratch_dir(), or a schema of its
+    own on `postgres_url`, dropped afterwards."""
+    if not postgres_url:
+        with tempfile.TemporaryDirectory(dir=scratch_dir()) as folder:
+            yield f"sqlite:///{Path(folder) / 'digests.db'}"
+        return
+    import psycopg
+
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in postgres_url else "?"
+    try:
+        yield f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def measure_digests(
+    users: int, follows: int, *, postgres_url: str | None = None
+) -> dict[str, object]:
     """Seed `users` x `follows`, then time sending their digests to a discarding SMTP sink."""
     spawn = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(dir=scratch_dir()) as folder:
-        url = f"sqlite:///{Path(folder) / 'digests.db'}"
+    with scratch_database(postgres_url) as url:
         database = open_database(url)
         began = time.perf_counter()
         seed(database, users, follows, random.Random(100))
@@ -179,9 +205,16 @@ def measure_digests(users: int, follows: int) -> dict[str, object]:
         sink.start()
         try:
             ready.wait(30)
-            with multiprocessing.get_context("spawn").Pool(1) as pool:
+            with spawn.Pool(1) as pool:
                 result = pool.apply(send_all, (url, port))
         finally:
             sink.terminate()
             sink.join(5)
-    return {"users": users, "follows_per_user": follows, "seed_s": round(seeded, 1), **result}
+    database_kind = "postgresql" if postgres_url else "sqlite"
+    return {
+        "users": users,
+        "follows_per_user": follows,
+        "database": database_kind,
+        "seed_s": round(seeded, 1),
+        **result,
+    }

@@ -87,11 +87,11 @@ def run_scenarios(scenarios: list[Scenario], workers: int) -> dict[str, Any]:
     return results
 
 
-def digest_result(users: int) -> dict[str, Any]:
+def digest_result(users: int, postgres_url: str | None = None) -> dict[str, Any]:
     """Digest throughput in the JSON shape of a scenario (no Spotify requests involved)."""
     from benchmarks.digests import measure_digests
 
-    measured = measure_digests(users, DIGEST_FOLLOWS)
+    measured = measure_digests(users, DIGEST_FOLLOWS, postgres_url=postgres_url)
     engine = {
         "requests_per_cycle": 0,
         "requests_per_artist_check": None,
@@ -114,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--digest-users", type=int, help="users for the digest throughput run (0: skip)"
     )
+    parser.add_argument(
+        "--digest-postgres",
+        metavar="URL",
+        help="run the digest throughput on this PostgreSQL (in a scratch schema) instead of SQLite",
+    )
     parser.add_argument("--workers", type=int, default=2, help="simulations run at once")
     args = parser.parse_args(argv)
 
@@ -126,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     results = run_scenarios(scenarios, args.workers)
     if digest_users:
-        results["digests"] = digest_result(digest_users)
+        results["digests"] = digest_result(digest_users, args.digest_postgres)
     print(report.text_table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
