@@ -365,3 +365,33 @@ def test_a_user_who_paused_after_the_run_began_is_not_claimed(world: World) -> N
     assert len(claimed) == 1
     assert world.ledger(staying) == {record: "claimed"}
     assert world.ledger(leaving) == {record: "pending"}
+
+
+def test_the_link_expiry_reminder_comes_once_inside_its_window_then_the_relink_email(
+    world: World,
+) -> None:
+    band = world.spotify.add_artist("Long Haul")
+    world.add_user("eli@example.test", [band])  # authorized now; the token dies after 183 days
+
+    def subjects() -> list[str]:
+        # a long subject is folded onto its own line; unfolding leaves the space before it
+        return [m.message["Subject"].strip() for m in world.smtp.to("eli@example.test")]
+
+    world.days_pass(183 - 14 - 1)  # a day before the 14-day reminder window
+    world.run()
+    assert not [s for s in subjects() if s.startswith("Reconnect Spotify before")]
+    world.days_pass(2)  # inside the window
+    world.run()
+    world.days_pass(1)
+    world.run()
+    reminders = [s for s in subjects() if s.startswith("Reconnect Spotify before")]
+    assert reminders == ["Reconnect Spotify before 27 May 2027 to keep getting new releases"]
+    world.days_pass(14)  # past the expiry: Spotify refuses the token
+    world.run()
+    world.run()
+    assert (
+        subjects().count(
+            "Your Spotify link stopped working: reconnect to keep getting new releases"
+        )
+        == 1
+    )

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Float, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, func, or_, select
 
 from release_notifier.db import Database
 from release_notifier.db.models import Artist, Follow, User
 from release_notifier.digests.delivery import interval_days
-from release_notifier.notices import queue_notice, token_expires_at
+from release_notifier.notices import REFRESH_TOKEN_LIFETIME, queue_notice, token_expires_at
 from release_notifier.settings import Settings
 
 CHECK_WINDOW = timedelta(hours=24)
@@ -196,13 +196,40 @@ def artists_due(database: Database, settings: Settings, now: datetime) -> list[t
     return [(d.artist_id, d.extra_groups) for d in plan_checks(database, settings, now)]
 
 
+def account_notice_candidates(now: datetime, reminder: timedelta) -> Select[User]:
+    """The few users who may need an account notice now, picked in SQL (never every user): a
+    broken link not yet mailed about, or a link inside its reminder window not yet reminded of.
+    queue_account_notices decides; this only narrows."""
+    expired_before = now - REFRESH_TOKEN_LIFETIME  # authorized before this: already dead
+    return select(User).where(
+        User.confirmed_at.is_not(None),
+        User.unsubscribed_at.is_(None),
+        or_(
+            and_(
+                User.needs_relink_since.is_not(None),
+                or_(
+                    User.relink_email_sent_at.is_(None),
+                    User.relink_email_sent_at < User.needs_relink_since,
+                ),
+            ),
+            and_(
+                User.needs_relink_since.is_(None),
+                User.authorized_at > expired_before,
+                User.authorized_at <= expired_before + reminder,
+                or_(
+                    User.expiry_reminder_sent_at.is_(None),
+                    User.expiry_reminder_sent_at < User.authorized_at,
+                ),
+            ),
+        ),
+    )
+
+
 def queue_account_notices(database: Database, settings: Settings, now: datetime) -> None:
     """One re-link email per broken link; one reminder before the six-month expiry."""
     reminder = timedelta(days=settings.relink_reminder_days)
     with database.session() as session:
-        users = session.scalars(
-            select(User).where(User.confirmed_at.is_not(None), User.unsubscribed_at.is_(None))
-        )
+        users = session.scalars(account_notice_candidates(now, reminder))
         for user in users:
             if user.needs_relink_since is not None:
                 if queue_notice(session, user, "relink", user.needs_relink_since.isoformat()):
