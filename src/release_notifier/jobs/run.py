@@ -9,13 +9,13 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from release_notifier.clock import utcnow
@@ -56,6 +56,7 @@ from release_notifier.spotify.oauth import TokenSet
 logger = logging.getLogger(__name__)
 
 MAX_MAIL_FAILURES = 3
+USER_PAGE = 1000  # users loaded at a time for follow-list work
 MAIL_STOPPED = "mail server kept failing: the rest wait for next run"
 
 
@@ -100,6 +101,16 @@ class RunSummary:
             lines.append(f"spotify paused until {self.paused_until} UTC (quota); work resumes then")
         lines += [f"problem: {problem}" for problem in self.problems]
         return lines
+
+
+def linked_user() -> tuple[ColumnElement[bool], ...]:
+    """A user whose Spotify link works: confirmed, subscribed, token present, no re-link due."""
+    return (
+        User.confirmed_at.is_not(None),
+        User.unsubscribed_at.is_(None),
+        User.refresh_token_enc.is_not(None),
+        User.needs_relink_since.is_(None),
+    )
 
 
 class Run:
@@ -164,21 +175,32 @@ class Run:
             sleep=self.sleep,
         )
 
-    def linked_users(self) -> list[User]:
-        """Users whose Spotify link works: confirmed, subscribed, token present, no re-link due."""
-        with self.database.session() as session:
-            return list(
-                session.scalars(
-                    select(User)
-                    .where(
-                        User.confirmed_at.is_not(None),
-                        User.unsubscribed_at.is_(None),
-                        User.refresh_token_enc.is_not(None),
-                        User.needs_relink_since.is_(None),
+    def linked_user_pages(self, size: int = USER_PAGE) -> Iterator[list[User]]:
+        """Users whose Spotify link works (confirmed, subscribed, token present, no re-link
+        due), `size` at a time by id: never all of them in memory at once."""
+        last = 0
+        while True:
+            with self.database.session() as session:
+                page = list(
+                    session.scalars(
+                        select(User)
+                        .where(*linked_user(), User.id > last)
+                        .order_by(User.id)
+                        .limit(size)
                     )
-                    .order_by(User.id)
                 )
-            )
+            if not page:
+                return
+            yield page
+            last = page[-1].id
+
+    def user(self, user_id: int) -> User | None:
+        with self.database.session() as session:
+            return session.get(User, user_id)
+
+    def count_linked_users(self) -> int:
+        with self.database.session() as session:
+            return session.scalar(select(func.count()).where(*linked_user())) or 0
 
     def mark_needs_relink(self, user_id: int) -> None:
         """invalid_grant: the token is discarded and never retried; the user gets one email."""
@@ -203,9 +225,12 @@ class Run:
             self.summary.paused_until = until.isoformat(sep=" ")
             self.count_unchecked()
             return
-        users = self.linked_users()
         try:
-            healthy = self.sync_follow_lists(users)
+            healthy = [
+                user_id
+                for page in self.linked_user_pages()
+                for user_id in self.sync_follow_lists(page)
+            ]
             self.check_artists(healthy)
         except BudgetExhausted:
             self.count_unchecked()
@@ -218,12 +243,13 @@ class Run:
         """Spotify work stopped early: the artists still due wait for a later run."""
         self.summary.artists_unchecked = len(artists_due(self.database, self.settings, self.now))
 
-    def sync_follow_lists(self, users: list[User]) -> list[User]:
-        """Refresh follow lists that are due; returns the users whose tokens still work."""
-        healthy = []
+    def sync_follow_lists(self, users: list[User]) -> list[int]:
+        """Refresh follow lists that are due; returns the ids of the users whose tokens still
+        work."""
+        healthy: list[int] = []
         for user in users:
             if not follow_sync_due(self.settings, user, self.now):
-                healthy.append(user)
+                healthy.append(user.id)
                 continue
             client = self.client_for(user)
             if client is None:
@@ -233,7 +259,7 @@ class Run:
                     self.database, client, user.id, self.now, self.settings.initial_lookback_days
                 )
                 self.summary.follows_refreshed += 1
-                healthy.append(user)
+                healthy.append(user.id)
             except InvalidGrant:
                 self.mark_needs_relink(user.id)
             except NotAllowlisted:
@@ -244,16 +270,19 @@ class Run:
                 raise
             except SpotifyError as exc:
                 self.summary.problems.append(f"user {user.id}: follow list not refreshed: {exc}")
-                healthy.append(user)
+                healthy.append(user.id)
         return healthy
 
-    def check_artists(self, users: list[User]) -> None:
+    def check_artists(self, user_ids: list[int]) -> None:
         """Check each due artist once, concurrently, with the first working user's token."""
         due = artists_due(self.database, self.settings, self.now)
         if not due:
             return
         done: set[str] = set()
-        for user in users:
+        for user_id in user_ids:
+            user = self.user(user_id)
+            if user is None:
+                continue
             client = self.client_for(user)
             if client is None:
                 continue
@@ -385,7 +414,7 @@ class Run:
             return self.summary
         sender = self.sender or SmtpSender.from_settings(self.settings)
         try:
-            self.summary.users = len(self.linked_users())
+            self.summary.users = self.count_linked_users()
             self.spotify_work()
             self.summary.requests = sum(c.requests_made for c in self.clients.values())
             lease.renew()
