@@ -220,7 +220,7 @@ def world_account(world: World, user_id: int) -> str:
 
 
 def test_a_digest_claimed_but_never_sent_is_sent_by_the_next_run(world: World) -> None:
-    from release_notifier.digests.delivery import claim_digest
+    from release_notifier.digests.delivery import claim_digests
 
     band = world.spotify.add_artist("Half Way")
     world.spotify.add_release(band, "Interrupted", release_date="2026-11-21")
@@ -233,7 +233,7 @@ def test_a_digest_claimed_but_never_sent_is_sent_by_the_next_run(world: World) -
 
     crashed = Run(world.settings, world.database, sleep=world.waits.append)
     crashed.spotify_work()
-    assert claim_digest(world.database, world.settings, user, crashed.now) is not None
+    assert claim_digests(world.database, world.settings, [user], crashed.now)
     assert world.digest_names("max@example.test") == [["Interrupted"]]
 
     world.run()

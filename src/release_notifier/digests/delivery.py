@@ -78,23 +78,29 @@ class Outgoing:
 
 
 def interval_days(settings: Settings, user: User) -> float:
-    if user.digest_interval_days is not None:
-        return user.digest_interval_days
-    return settings.digest_interval_days
+    return interval_or_default(settings, user.digest_interval_days)
 
 
-def digest_due(now: datetime) -> tuple[ColumnElement[bool], ...]:
-    """A user's digest is due: confirmed, subscribed, not paused, linked, address accepted, and
-    the digest date has come."""
-    return (
+def interval_or_default(settings: Settings, days: float | None) -> float:
+    """A user's own digest interval, or DIGEST_INTERVAL_DAYS when they chose none."""
+    return settings.digest_interval_days if days is None else days
+
+
+def waiting_users() -> list[ColumnElement[bool]]:
+    """A user whose digests go out: confirmed, subscribed, not paused, linked, address accepted
+    (their artists are worth checking)."""
+    return [
         User.confirmed_at.is_not(None),
         User.unsubscribed_at.is_(None),
         User.paused.is_(False),
         User.mail_rejected_at.is_(None),
         User.needs_relink_since.is_(None),
-        User.next_digest_at.is_not(None),
-        User.next_digest_at <= now,
-    )
+    ]
+
+
+def digest_due(now: datetime) -> list[ColumnElement[bool]]:
+    """A waiting user whose digest date has come."""
+    return [*waiting_users(), User.next_digest_at.is_not(None), User.next_digest_at <= now]
 
 
 def due_user_ids(database: Database, now: datetime) -> list[int]:
@@ -136,12 +142,6 @@ def claim_digests(
         return sorted(digest_ids.values())
 
 
-def claim_digest(database: Database, settings: Settings, user_id: int, now: datetime) -> int | None:
-    """claim_digests for one user: the claimed digest's id, or None."""
-    claimed = claim_digests(database, settings, [user_id], now)
-    return claimed[0] if claimed else None
-
-
 def _move_next_digest(
     session: Session, settings: Settings, user_ids: Sequence[int], now: datetime
 ) -> dict[int, Any]:
@@ -153,8 +153,7 @@ def _move_next_digest(
     ).all()
     by_interval: dict[float, list[int]] = defaultdict(list)
     for row in rows:
-        days = row.digest_interval_days
-        by_interval[settings.digest_interval_days if days is None else days].append(row.id)
+        by_interval[interval_or_default(settings, row.digest_interval_days)].append(row.id)
     moved: set[int] = set()
     for days, ids in by_interval.items():
         moved.update(
@@ -319,16 +318,6 @@ def settle_sent_statements() -> tuple[Executable, ...]:
         .where(users.c.id == bindparam("user"))
         .values(last_digest_at=bindparam("now")),
     )
-
-
-def deliver_digest(
-    database: Database, settings: Settings, sender: SmtpSender, digest_id: int, now: datetime
-) -> Delivery:
-    """Prepare and send one claimed digest (prepare_digests + send_digest for a single id)."""
-    prepared = prepare_digests(database, settings, [digest_id], now)
-    if not prepared:
-        return Delivery(sent=False)
-    return send_digest(database, settings, sender, prepared[0], now)
 
 
 def _release_claim(session: Session, digest_id: int, reason: str) -> None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, func, or_, select
+from sqlalchemy import Float, Select, and_, case, cast, func, or_, select
 
 from release_notifier.db import Database
 from release_notifier.db.models import Artist, Follow, User
-from release_notifier.digests.delivery import interval_days
+from release_notifier.digests.delivery import interval_days, waiting_users
 from release_notifier.notices import REFRESH_TOKEN_LIFETIME, queue_notice, token_expires_at
 from release_notifier.settings import Settings
 
@@ -71,17 +71,6 @@ def follow_sync_due(settings: Settings, user: User, now: datetime) -> bool:
     if interval_days(settings, user) == 0:
         return user.follows_synced_at <= now - CHECK_WINDOW
     return now >= start and user.follows_synced_at < start
-
-
-def waiting_users() -> list[ColumnElement[bool]]:
-    """The conditions of a user whose digests go out: their artists are worth checking."""
-    return [
-        User.confirmed_at.is_not(None),
-        User.unsubscribed_at.is_(None),
-        User.paused.is_(False),
-        User.mail_rejected_at.is_(None),
-        User.needs_relink_since.is_(None),
-    ]
 
 
 def artist_states(database: Database, settings: Settings, now: datetime) -> list[ArtistState]:
