@@ -291,7 +291,7 @@ def send_digest(
         sender.send(outgoing.message(settings))
     except MailError as exc:
         logger.warning("digest to %s not sent: %s", mask_email(outgoing.address), str(exc))
-        _settle_failure(database, outgoing.digest_id, exc, now)
+        _settle_failure(database, outgoing, exc, now)
         return Delivery(sent=False, error=exc)
     with database.engine.begin() as connection:
         for statement in settle_sent_statements():
@@ -336,14 +336,13 @@ def _release_claim(session: Session, digest_id: int, reason: str) -> None:
     )
 
 
-def _settle_failure(database: Database, digest_id: int, error: MailError, now: datetime) -> None:
+def _settle_failure(
+    database: Database, outgoing: Outgoing, error: MailError, now: datetime
+) -> None:
     """Temporary: due again next run. Address refused: marked and no longer mailed. Message
     refused (spam, policy): its releases wait for the user's next digest date, set at the claim."""
     with database.session() as session:
-        user_id = session.scalar(select(Digest.user_id).where(Digest.id == digest_id))
-        if user_id is None:
-            return
-        _release_claim(session, digest_id, str(error))
+        _release_claim(session, outgoing.digest_id, str(error))
         if error.message_refused:
             return
         if error.permanent:
@@ -355,7 +354,7 @@ def _settle_failure(database: Database, digest_id: int, error: MailError, now: d
             values = {"next_digest_at": now}
         session.execute(
             update(User)
-            .where(User.id == user_id)
+            .where(User.id == outgoing.user_id)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
