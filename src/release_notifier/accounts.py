@@ -64,7 +64,11 @@ MAX_LOCAL_PART_OCTETS = 64  # RFC 5321; email_validator checks it only in strict
 
 
 def normalize_address(address: str, *, allow_test_domains: bool = False) -> str:
-    """The address in canonical form, or InvalidAddress; never a DNS look-up."""
+    """The address in canonical form, or InvalidAddress; never a DNS look-up.
+
+    The canonical form is lower case throughout: `Casey@example.com` and `casey@example.com`
+    are one mailbox everywhere that matters, so they are one subscription.
+    """
     try:
         result = validate_email(
             address.strip(),
@@ -78,7 +82,7 @@ def normalize_address(address: str, *, allow_test_domains: bool = False) -> str:
             f"The part before the @-sign is too long ({len(result.local_part.encode())} "
             f"octets; at most {MAX_LOCAL_PART_OCTETS})."
         )
-    return str(result.normalized)
+    return str(result.normalized).lower()
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:

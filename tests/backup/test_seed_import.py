@@ -60,7 +60,7 @@ def test_seed_users_become_confirmed_subscribers_with_encrypted_tokens(
 
     assert (report.imported, report.invalid, report.without_token) == (3, 1, 1)
     users = users_by_email(database)
-    assert sorted(users) == ["Ben@example.com", "ana@example.com", "cleo@example.com"]
+    assert sorted(users) == ["ana@example.com", "ben@example.com", "cleo@example.com"]
     ana = users["ana@example.com"]
     assert ana.confirmed_at == NOW and ana.is_active
     assert ana.refresh_token_enc is not None and b"AQB-ana" not in ana.refresh_token_enc
@@ -75,7 +75,7 @@ def test_a_seed_user_who_never_had_a_run_gets_the_usual_first_lookback(
     with time_machine.travel(NOW, tick=False):
         import_seed_file(seed_settings, database, seed)
 
-    ben = users_by_email(database)["Ben@example.com"]
+    ben = users_by_email(database)["ben@example.com"]
     assert ben.announce_since == datetime(2026, 10, 28, 9, 0, 0)  # 28 days, as the original did
     assert ben.next_digest_at == NOW
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from release_notifier.accounts import InvalidAddress, normalize_address
 from release_notifier.backup.errors import RestoreError, SeedImportError
 from release_notifier.backup.fileformat import SQLITE_HEADER, decrypt_backup
 from release_notifier.backup.snapshot import integrity_problem, readonly_uri
@@ -78,11 +78,10 @@ def normalize_email(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     try:
-        # test_environment: addresses the original accepted on `.test` domains come over too
-        checked = validate_email(value.strip(), check_deliverability=False, test_environment=True)
-    except EmailNotValidError:
+        # addresses the original accepted on `.test` domains come over too
+        return normalize_address(value, allow_test_domains=True)
+    except InvalidAddress:
         return None
-    return str(checked.normalized)
 
 
 def read_seed_users(path: Path) -> tuple[list[SeedUser], int]:
@@ -135,9 +134,7 @@ def import_seed_database(settings: Settings, database: Database, path: Path) -> 
     cipher = settings.token_cipher
     with database.session() as session:
         for seed in users:
-            existing = session.scalar(
-                select(User.id).where(func.lower(User.email) == seed.email.lower())
-            )
+            existing = session.scalar(select(User.id).where(User.email == seed.email))
             if existing is not None:
                 report.already_present += 1
                 continue
