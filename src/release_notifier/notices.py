@@ -148,6 +148,7 @@ def send_pending_notices(
                     notice.kind,
                     to=user.email,
                     sender=settings.sender,
+                    site_name=settings.site_name,
                     context=notice_context(settings, user, notice.kind),
                 )
                 address = user.email

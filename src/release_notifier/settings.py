@@ -6,6 +6,7 @@ Names kept from the original app (`SPOTIPY_*`, `FLASK_SECRET_KEY`, `CRON_SECRET_
 
 from __future__ import annotations
 
+from email.utils import formataddr, parseaddr
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
     mail_from: str = ""
 
     # Product
+    site_name: str = Field(default="Release Notifier", min_length=1, max_length=60)
     public_base_url: str = "http://127.0.0.1:5000"
     digest_interval_days: float = Field(default=14.0, ge=0)
     initial_lookback_days: int = Field(default=28, ge=0, le=3650)
@@ -108,6 +110,14 @@ class Settings(BaseSettings):
             _fernet_keys(value)
         return value
 
+    @field_validator("site_name")
+    @classmethod
+    def _check_site_name(cls, value: str) -> str:
+        name = value.strip()
+        if not name or any(char in name for char in "\r\n<>"):
+            raise ValueError("must be one line of text, without < or >")
+        return name
+
     @field_validator("public_base_url", "spotify_api_base_url", "spotify_accounts_base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
@@ -131,13 +141,14 @@ class Settings(BaseSettings):
 
     @property
     def sender(self) -> str:
-        """The From address: MAIL_FROM, else EMAIL_USER, else a placeholder on the public host."""
-        if self.mail_from:
-            return self.mail_from
-        if self.email_user:
-            return self.email_user
-        host = self.public_base_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
-        return f"release-notifier@{host if '.' in host else 'localhost.localdomain'}"
+        """The From address: MAIL_FROM, else EMAIL_USER, else a placeholder on the public host;
+        named SITE_NAME unless MAIL_FROM gives a name of its own."""
+        address = self.mail_from or self.email_user
+        if not address:
+            host = self.public_base_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+            address = f"release-notifier@{host if '.' in host else 'localhost.localdomain'}"
+        name, bare = parseaddr(address)
+        return address if name else formataddr((self.site_name, bare or address))
 
     @cached_property
     def token_cipher(self) -> MultiFernet:

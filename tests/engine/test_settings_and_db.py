@@ -39,6 +39,22 @@ def test_require_names_the_missing_variable() -> None:
         settings.require("spotipy_client_id")
 
 
+@pytest.mark.parametrize("name", ["", "   ", "Two\nlines", "<b>Tunes</b>"])
+def test_a_blank_or_markup_site_name_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv("SITE_NAME", name)
+    with pytest.raises(ConfigError, match=r"^SITE_NAME: "):
+        load_settings()
+
+
+def test_the_sender_carries_the_site_name_unless_mail_from_names_itself() -> None:
+    named = load_settings(site_name="Tuesday Tunes", mail_from="", email_user="me@example.org")
+    assert named.sender == "Tuesday Tunes <me@example.org>"
+    own = load_settings(site_name="Tuesday Tunes", mail_from="Ana's Radar <radar@example.org>")
+    assert own.sender == "Ana's Radar <radar@example.org>"
+
+
 def test_fractional_interval_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIGEST_INTERVAL_DAYS", "0.5")
     assert load_settings().digest_interval_days == 0.5

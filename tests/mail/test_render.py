@@ -13,12 +13,13 @@ from tests.mail.contexts import CONTEXTS, HOSTILE, KEY_LINKS
 
 ANA = "ana@example.com"
 SENDER = "Release Notifier <notifier@example.org>"
+SITE = "Release Notifier"
 
 
 def build(email_kind: str, **context_overrides: object) -> EmailMessage:
     make_context = CONTEXTS[email_kind]
     context = make_context(**context_overrides) if context_overrides else make_context()
-    return build_message(email_kind, to=ANA, sender=SENDER, context=context)
+    return build_message(email_kind, to=ANA, sender=SENDER, site_name=SITE, context=context)
 
 
 def parts(message: EmailMessage) -> tuple[str, str]:
@@ -51,7 +52,12 @@ def test_each_kind_has_from_to_date_and_a_message_id_on_the_sender_domain(kind: 
 
 def test_a_given_message_id_is_used() -> None:
     message = build_message(
-        "confirm", to=ANA, sender=SENDER, context=contexts.confirm(), message_id="<abc@example.org>"
+        "confirm",
+        to=ANA,
+        sender=SENDER,
+        site_name=SITE,
+        context=contexts.confirm(),
+        message_id="<abc@example.org>",
     )
     assert message["Message-ID"] == "<abc@example.org>"
 
@@ -132,7 +138,7 @@ def test_extra_headers_are_added() -> None:
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     message = build_message(
-        "digest", to=ANA, sender=SENDER, context=contexts.digest(), headers=headers
+        "digest", to=ANA, sender=SENDER, site_name=SITE, context=contexts.digest(), headers=headers
     )
     assert message["List-Unsubscribe"] == headers["List-Unsubscribe"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -151,7 +157,14 @@ def test_line_breaks_in_header_values_are_refused(
     to: str, sender: str, headers: dict[str, str] | None
 ) -> None:
     with pytest.raises(ValueError, match="header"):
-        build_message("confirm", to=to, sender=sender, context=contexts.confirm(), headers=headers)
+        build_message(
+            "confirm",
+            to=to,
+            sender=sender,
+            site_name=SITE,
+            context=contexts.confirm(),
+            headers=headers,
+        )
 
 
 def test_a_line_break_in_a_subject_value_is_collapsed_to_one_line() -> None:
@@ -167,6 +180,7 @@ def test_callers_cannot_override_the_headers_build_message_sets() -> None:
             "confirm",
             to=ANA,
             sender=SENDER,
+            site_name=SITE,
             context=contexts.confirm(),
             headers={"From": "eve@example.com"},
         )
@@ -174,9 +188,20 @@ def test_callers_cannot_override_the_headers_build_message_sets() -> None:
 
 def test_a_missing_context_value_is_an_error_not_a_blank() -> None:
     with pytest.raises(UndefinedError):
-        build_message("confirm", to=ANA, sender=SENDER, context={})
+        build_message("confirm", to=ANA, sender=SENDER, site_name=SITE, context={})
 
 
 def test_an_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="goodbye"):
-        build_message("goodbye", to=ANA, sender=SENDER, context={})
+        build_message("goodbye", to=ANA, sender=SENDER, site_name=SITE, context={})
+
+
+@pytest.mark.parametrize("kind", sorted(CONTEXTS))
+def test_every_kind_names_the_service_by_the_site_name_it_is_given(kind: str) -> None:
+    make_context = CONTEXTS[kind]
+    message = build_message(
+        kind, to=ANA, sender=SENDER, site_name="Tuesday Tunes", context=make_context()
+    )
+    text, html = parts(message)
+    assert "Tuesday Tunes" in text + message["Subject"] and "Tuesday Tunes" in html
+    assert "Release Notifier" not in text + html + message["Subject"]

@@ -17,6 +17,7 @@ from tests.fixtures.smtp import TlsFiles
 from tests.mail import contexts
 
 SENDER = "Release Notifier <notifier@example.org>"
+SITE = "Release Notifier"
 ANA = "ana@example.com"
 BEN = "ben@example.com"
 CLI = "cli@example.com"
@@ -67,6 +68,7 @@ def test_a_digest_arrives_as_multipart_with_list_unsubscribe_headers(smtp: MailC
         "digest",
         to=ANA,
         sender=SENDER,
+        site_name=SITE,
         context=contexts.digest(),
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",

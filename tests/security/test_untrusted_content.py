@@ -99,6 +99,7 @@ def test_a_line_break_in_any_email_header_value_is_refused(header: str, breaker:
             "confirm",
             to=values["To"],
             sender=values["From"],
+            site_name="Release Notifier",
             context={"confirm_url": "http://127.0.0.1:5000/confirm/t"},
             headers=extra,
             message_id=message_id,

@@ -26,6 +26,16 @@ def test_signup_page_has_the_email_field_and_a_csrf_token(client: FlaskClient) -
     assert csrf_token(client)
 
 
+def test_the_site_is_named_by_site_name(
+    emulator: SpotifyEmulator, smtp: MailCatcher, tmp_path: Path, database: Database
+) -> None:
+    settings = web_settings_for(emulator, smtp, tmp_path, site_name="Tuesday Tunes")
+    app = create_app(settings, database, queue=build_queue(settings, database, immediate=True))
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert "· Tuesday Tunes</title>" in html
+    assert html.count("Tuesday Tunes") >= 2 and "release-notifier" not in html.lower()
+
+
 def test_a_valid_address_goes_to_spotify_with_a_single_use_state(
     flow: SignupFlow, database: Database, emulator: SpotifyEmulator
 ) -> None:
@@ -83,6 +93,18 @@ def test_signups_from_one_address_are_rate_limited(flow: SignupFlow, database: D
     statuses = [flow.submit(f"person{n}@example.com").status_code for n in range(6)]
     assert statuses == [303] * 5 + [429]
     assert counts(database).pending == 5
+
+
+def test_the_rate_limit_page_says_in_words_how_long_to_wait(flow: SignupFlow) -> None:
+    for n in range(5):
+        flow.submit(f"person{n}@example.com")
+    refused = flow.submit("person5@example.com")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert "Slow down a little" in page and "Wait a minute, then try again" in page
+    assert "per 1 minute" not in page and "Too Many Requests" not in page
+    assert 'class="brand"' in page  # the site's own page, not a bare error
+    assert refused.headers["Retry-After"]
 
 
 def test_a_missing_spotify_client_id_is_503_and_stores_nothing(

@@ -68,6 +68,7 @@ class Outgoing:
             "digest",
             to=self.address,
             sender=settings.sender,
+            site_name=settings.site_name,
             context=self.context,
             headers={
                 "List-Unsubscribe": f"<{self.context['unsubscribe_url']}>",

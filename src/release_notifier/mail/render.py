@@ -94,12 +94,16 @@ def build_message(
     *,
     to: str,
     sender: str,
+    site_name: str,
     context: Mapping[str, Any],
     headers: Mapping[str, str] | None = None,
     message_id: str | None = None,
 ) -> EmailMessage:
-    """A multipart/alternative message (text, then HTML) of `kind`, with every header set."""
-    subject, text, html = render_parts(kind, context)
+    """A multipart/alternative message (text, then HTML) of `kind`, with every header set.
+
+    `site_name` (SITE_NAME) is how every email names the service.
+    """
+    subject, text, html = render_parts(kind, {**context, "site_name": site_name})
     own = {
         "From": sender,
         "To": to,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -23,7 +24,7 @@ from release_notifier.web import (
 )
 from release_notifier.web.context import EXTENSION, AppContext
 from release_notifier.web.demo import DemoContext
-from release_notifier.web.pages import PageResponse, message_page
+from release_notifier.web.pages import PageResponse, message_page, slow_down_page
 from release_notifier.web.security import CONFIRM_LIMIT, SIGNUP_LIMIT, configure_security
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ def create_app(
     if demo is not None:
         app.register_blueprint(outbox.bp)
     register_error_pages(app)
+    app.context_processor(lambda: {"site_name": settings.site_name})
     return app
 
 
@@ -74,6 +76,10 @@ def register_error_pages(app: Flask) -> None:
             "The form had expired or came from another site. Reload the page and send it again.",
             400,
         )
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(exc: RateLimitExceeded) -> PageResponse:
+        return slow_down_page(int(exc.limit.limit.get_expiry()))
 
     @app.errorhandler(ConfigError)
     def not_configured(exc: ConfigError) -> PageResponse:

@@ -32,6 +32,29 @@ def message_page(
     return page, status
 
 
+def waiting_time(seconds: int) -> str:
+    """60 -> "a minute", 3600 -> "an hour", 300 -> "5 minutes"."""
+    if seconds >= 3600:
+        hours = round(seconds / 3600)
+        return "an hour" if hours == 1 else f"{hours} hours"
+    minutes = max(1, round(seconds / 60))
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def slow_down_page(window_seconds: int) -> PageResponse:
+    """429: what happened and what to do, in words (never "5 per 1 minute")."""
+    return message_page(
+        "Slow down a little",
+        f"This was tried too many times from your network in a short while, so we stopped "
+        f"for a moment to keep the service safe. Wait {waiting_time(window_seconds)}, then "
+        f"try again. Waiting for one of our emails? It may already be in your inbox or spam "
+        f"folder.",
+        429,
+        action_url="/",
+        action_label="Back to the start",
+    )
+
+
 def bad_link_page(exc: BadLink) -> PageResponse:
     """400 for a forged or damaged link, 410 for an expired one."""
     if exc.reason == "expired":

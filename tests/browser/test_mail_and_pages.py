@@ -1,0 +1,85 @@
+"""The emails at phone width, and the pages around a subscription, in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import RunningDemo, shot
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser: Browser, demo: RunningDemo) -> Iterator[Page]:
+    """A second tab at a phone's width, for the same demo."""
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+def newest_email_number(page: Page, demo: RunningDemo, subject: re.Pattern[str]) -> str:
+    """The outbox number of the newest email with this subject, once the queue has sent it."""
+    page.goto(f"{demo.url}/_outbox/")
+    page.get_by_role("link", name=subject).first.click()
+    expect(page.locator("h1.subject")).to_have_text(subject)
+    return page.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def sign_up(page: Page, demo: RunningDemo, email: str) -> None:
+    """Signup form, then consent at the emulated Spotify as Ana: ends at "Check your inbox"."""
+    page.goto(demo.url)
+    page.get_by_label("Your email address").fill(email)
+    page.get_by_role("button", name="Connect Spotify").click()
+    page.get_by_label(re.compile(r"^\s*Ana \(ana\)")).check()
+    page.get_by_role("button", name="Agree").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+
+
+def confirm_from_the_outbox(page: Page, demo: RunningDemo) -> None:
+    newest_email_number(page, demo, re.compile("Confirm your"))
+    page.locator("ul.links a[href*='/confirm/']").click()
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You're subscribed")
+
+
+def width_of_email(phone: Page, demo: RunningDemo, number: str) -> int:
+    """The rendered width of an email's HTML part in a phone-sized window."""
+    phone.goto(f"{demo.url}/_outbox/{number}/html")
+    return int(phone.evaluate("document.documentElement.scrollWidth"))
+
+
+def test_the_confirmation_email_and_the_digest_fit_a_phone(
+    page: Page, phone: Page, demo: RunningDemo
+) -> None:
+    sign_up(page, demo, "ana@example.test")
+    confirmation = newest_email_number(page, demo, re.compile("Confirm your"))
+    assert width_of_email(phone, demo, confirmation) <= PHONE["width"]
+    expect(phone.locator(".long-link")).to_contain_text("/confirm/")
+    shot(phone, "confirm-phone")
+
+    confirm_from_the_outbox(page, demo)
+    digest = newest_email_number(page, demo, re.compile("Your first digest"))
+    assert width_of_email(phone, demo, digest) <= PHONE["width"]
+    shot(phone, "digest-phone")
+
+
+def test_the_rate_limit_page_says_what_to_do_in_the_sites_style(
+    page: Page, demo: RunningDemo
+) -> None:
+    for n in range(6):
+        page.goto(demo.url)
+        page.get_by_label("Your email address").fill(f"person{n}@example.test")
+        page.get_by_role("button", name="Connect Spotify").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Slow down a little")
+    expect(page.get_by_text("Wait a minute, then try again")).to_be_visible()
+    expect(page.locator("header.site .brand")).to_have_text("Release Notifier")
+    expect(page.get_by_role("link", name="Back to the start")).to_be_visible()
+    shot(page, "rate-limited")
