@@ -11,9 +11,11 @@ from release_notifier.cli.engine import status_command
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
 from release_notifier.db.models import Artist, Follow
+from release_notifier.jobs.run import Run
 from release_notifier.jobs.schedule import CHECK_WINDOW, ArtistState, check_leads
 from release_notifier.spotify.budget import RequestBudget, pause_until
 from release_notifier.spotify.errors import BudgetExhausted
+from release_notifier.spotify.pacer import Pacer
 from tests.engine.conftest import World
 
 ALBUMS = r"/v1/artists/[^/]+/albums"
@@ -87,10 +89,27 @@ def test_the_limiter_slows_down_after_a_429_instead_of_retrying_into_more(world:
 
     limited = [r for r in world.spotify.requests if r.status == 429]
     assert len(limited) == 1
-    assert world.waits[0] == 2.0
+    assert world.waits[0] == pytest.approx(2.0, abs=0.2)  # every thread held for Retry-After
     spacing = world.waits[1:]  # every request after the 429 waited its turn
     assert len(spacing) >= 7 and min(spacing) > 0
     assert summary.artists_checked == 8 and summary.paused_until is None
+
+
+def test_a_burst_of_429s_seen_by_several_threads_slows_the_pace_once_and_it_recovers(
+    world: World,
+) -> None:
+    artists = artists_with_new_singles(world, 24)
+    world.add_user("pax@example.test", artists)
+    # three artist checks in flight at once all get a 429 (answered together, Retry-After 1)
+    world.spotify.fail(ALBUMS, 429, times=3, headers={"Retry-After": "1"}, delay=0.2)
+    run = Run(world.settings, world.database, sleep=world.waits.append)
+
+    summary = run.execute()
+
+    assert sum(1 for r in world.spotify.requests if r.status == 429) == 3
+    assert run.pacer.slowdowns == 1  # one burst, one slow-down (not three doublings)
+    assert run.pacer.interval < Pacer.MIN_INTERVAL  # each success sped it up again
+    assert summary.artists_checked == 24 and summary.paused_until is None
 
 
 def test_follow_lists_are_refreshed_once_per_digest_interval_not_every_run(world: World) -> None:

@@ -10,7 +10,6 @@ import logging
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +27,7 @@ from release_notifier.spotify.errors import (
     Unauthorized,
 )
 from release_notifier.spotify.oauth import TokenSet, refresh_access_token
+from release_notifier.spotify.pacer import Pacer, Sleep
 
 logger = logging.getLogger(__name__)
 
@@ -37,54 +37,7 @@ SERVER_RETRIES = 3
 SHORT_429_RETRIES = 3
 ENDPOINT_ID = re.compile(r"/[0-9A-Za-z]{22}(?=/|$)")
 
-Sleep = Callable[[float], None]
-
-
-class Pacer:
-    """The short-window limiter, shared by every thread of a run.
-
-    Spotify publishes no rate; until it says 429 requests go as fast as the pool sends them.
-    After a 429 they are spaced to half the pace of the last RATE_WINDOW seconds (at least
-    MIN_INTERVAL apart, doubling on each further 429 up to MAX_INTERVAL), instead of retrying
-    into more of them.
-    """
-
-    RATE_WINDOW = 30.0
-    MIN_INTERVAL = 0.25
-    MAX_INTERVAL = 4.0
-
-    def __init__(self, sleep: Sleep = time.sleep, monotonic: Callable[[], float] = time.monotonic):
-        self.sleep = sleep
-        self.monotonic = monotonic
-        self.interval = 0.0
-        self._next_at = 0.0
-        self._started: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def wait_turn(self) -> None:
-        with self._lock:
-            now = self.monotonic()
-            delay = self._next_at - now
-            start = max(now, self._next_at)
-            self._next_at = start + self.interval
-            self._started.append(start)
-            while self._started and self._started[0] < start - self.RATE_WINDOW:
-                self._started.popleft()
-        if delay > 0:
-            self.sleep(delay)
-
-    def recent_pace(self) -> int:
-        """Requests started in the last RATE_WINDOW seconds."""
-        with self._lock:
-            return len(self._started)
-
-    def slow_down(self) -> None:
-        """After a short 429: half the pace that drew it, and slower on every further one."""
-        with self._lock:
-            half_pace = self.RATE_WINDOW / max(len(self._started) / 2, 1)
-            self.interval = min(
-                max(self.interval * 2, half_pace, self.MIN_INTERVAL), self.MAX_INTERVAL
-            )
+__all__ = ["Pacer", "SpotifyClient"]
 
 
 def _retry_after(response: requests.Response) -> float:
@@ -177,9 +130,10 @@ class SpotifyClient:
         server_failures = 0
         short_429s = 0
         while True:
-            response = self._send(path, params)
+            sent_at, response = self._send(path, params)
             status = response.status_code
             if status == 200:
+                self.pacer.succeeded()
                 try:
                     body = response.json()
                 except ValueError:
@@ -195,7 +149,7 @@ class SpotifyClient:
                 refreshed = True
             elif status == 429:
                 short_429s += 1
-                self._handle_429(path, response, short_429s)
+                self._handle_429(path, response, short_429s, sent_at)
             elif status >= 500:
                 server_failures += 1
                 self._back_off_or_raise(server_failures, f"{path}: {status}")
@@ -207,17 +161,18 @@ class SpotifyClient:
                 message = str(_error_body(response).get("message") or "")
                 raise SpotifyError(f"{path}: {status} {message}".strip(), status=status)
 
-    def _send(self, path: str, params: dict[str, Any] | None) -> requests.Response:
-        """One HTTP request, counted against the budget; network failures come back as 599."""
+    def _send(self, path: str, params: dict[str, Any] | None) -> tuple[float, requests.Response]:
+        """One HTTP request, counted against the budget, and when the pacer let it start;
+        network failures come back as 599."""
         if self.access_token is None and self.refresh_token:
             self._refresh()
         if self.budget is not None:
             self.budget.spend(ENDPOINT_ID.sub("/{id}", path))
-        self.pacer.wait_turn()
+        sent_at = self.pacer.wait_turn()
         self.requests_made += 1
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         try:
-            return self.http.get(
+            return sent_at, self.http.get(
                 url,
                 params=params,
                 headers={"Authorization": f"Bearer {self.access_token}"},
@@ -227,9 +182,13 @@ class SpotifyClient:
             logger.warning("spotify %s failed: %s", urlsplit(url).path, type(exc).__name__)
             failed = requests.Response()
             failed.status_code = 599
-            return failed
+            return sent_at, failed
 
-    def _handle_429(self, path: str, response: requests.Response, count: int) -> None:
+    def _handle_429(
+        self, path: str, response: requests.Response, count: int, sent_at: float
+    ) -> None:
+        """A quota ban or a long wait raises QuotaExceeded; a short 429 is waited out by every
+        thread (the pacer holds them all) and slows the pace once per burst."""
         wait = _retry_after(response)
         reason = _error_body(response).get("reason")
         if reason == "QUOTA_EXCEEDED" or wait > self.settings.spotify_max_wait_seconds:
@@ -239,8 +198,7 @@ class SpotifyClient:
         if count > SHORT_429_RETRIES:
             raise QuotaExceeded(f"{path}: 429 kept coming after waiting", retry_after=wait)
         logger.info("spotify rate limit: waiting %.0f s", wait)
-        self.pacer.slow_down()
-        self.sleep(wait)
+        self.pacer.rate_limited(sent_at, wait)
 
     def _back_off_or_raise(self, failures: int, what: str) -> None:
         if failures >= SERVER_RETRIES:
