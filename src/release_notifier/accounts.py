@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from release_notifier.crypto import encrypt_token
@@ -306,9 +306,14 @@ def resume(user: User, now: datetime) -> bool:
     if not user.paused:
         return False
     user.paused = False
+    send_missed_digest_now(user, now)
+    return True
+
+
+def send_missed_digest_now(user: User, now: datetime) -> None:
+    """A digest that fell due while nothing was sent is due now."""
     if user.next_digest_at is not None and user.next_digest_at < now:
         user.next_digest_at = now
-    return True
 
 
 def unsubscribe(user: User, now: datetime) -> bool:
@@ -318,6 +323,34 @@ def unsubscribe(user: User, now: datetime) -> bool:
     user.unsubscribed_at = now
     logger.info("user %s unsubscribed", user.id)
     return True
+
+
+def resubscribe(user: User, now: datetime) -> bool:
+    """Undo an unsubscribe: the Spotify link, preferences and history are kept, so no new consent
+    is needed while the link works; a digest that fell due meanwhile goes out at once.
+    False when subscribed already."""
+    if user.unsubscribed_at is None:
+        return False
+    user.unsubscribed_at = None
+    send_missed_digest_now(user, now)
+    logger.info("user %s resubscribed", user.id)
+    return True
+
+
+def followed_artist_count(session: Session, user: User) -> int:
+    """How many artists the user's Spotify follow list held when it was last read."""
+    count = session.scalar(
+        select(func.count()).select_from(Follow).where(Follow.user_id == user.id)
+    )
+    return int(count or 0)
+
+
+def next_digest_on(user: User, now: datetime) -> date | None:
+    """The day the next digest goes out, or None when none will (unconfirmed, unsubscribed,
+    paused, address rejected, Spotify link broken)."""
+    if not user.is_active or user.needs_relink_since is not None or user.next_digest_at is None:
+        return None
+    return max(user.next_digest_at, now).date()
 
 
 def delete_user_data(session: Session, user: User) -> None:

@@ -83,3 +83,34 @@ def test_the_rate_limit_page_says_what_to_do_in_the_sites_style(
     expect(page.locator("header.site .brand")).to_have_text("Release Notifier")
     expect(page.get_by_role("link", name="Back to the start")).to_be_visible()
     shot(page, "rate-limited")
+
+
+def test_settings_say_what_we_know_and_unsubscribing_offers_a_way_back(
+    page: Page, demo: RunningDemo
+) -> None:
+    sign_up(page, demo, "ana@example.test")
+    confirm_from_the_outbox(page, demo)
+    newest_email_number(page, demo, re.compile("Your first digest"))  # the follows were read
+    page.locator("ul.links a[href*='/settings/']").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your settings")
+    expect(page.get_by_text(re.compile(r"You follow \d+ artists on Spotify"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"list last read \d+ \w+ \d{4}"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Next digest: \w+day \d+ \w+ \d{4}"))).to_be_visible()
+    shot(page, "settings")
+
+    page.get_by_role("link", name="Unsubscribe").click()
+    expect(page.get_by_role("heading", name="Or hear from us less")).to_be_visible()
+    expect(page.get_by_role("button", name="One digest a month")).to_be_visible()
+    expect(page.get_by_role("button", name="Pause digests")).to_be_visible()
+    shot(page, "unsubscribe")
+    page.get_by_role("button", name="Unsubscribe").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You're unsubscribed")
+    expect(page.get_by_role("link", name="Delete my data")).to_be_visible()
+    shot(page, "unsubscribed")
+
+    page.get_by_role("link", name="Your settings").click()
+    expect(page.get_by_text("You are unsubscribed: we send nothing")).to_be_visible()
+    expect(page.get_by_role("button", name="Pause digests")).to_have_count(0)
+    page.get_by_role("button", name="Resubscribe").click()
+    expect(page.get_by_role("status")).to_have_text("Welcome back: digests are on again.")
+    expect(page.get_by_text(re.compile(r"Digests go to ana@example\.test"))).to_be_visible()

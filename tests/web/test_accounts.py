@@ -86,6 +86,20 @@ def test_resuming_sends_a_digest_that_fell_due_while_paused(
     assert user.next_digest_at == now and not user.paused
 
 
+def test_resubscribing_keeps_the_link_and_sends_a_digest_that_fell_due_meanwhile(
+    database: Database, web_settings: Settings
+) -> None:
+    user = new_user(database, web_settings)
+    now = utcnow()
+    user.next_digest_at = now - timedelta(days=3)
+    link = (user.spotify_account_id, user.refresh_token_enc, user.authorized_at)
+    assert accounts.resubscribe(user, now) is False  # not unsubscribed: nothing to undo
+    assert accounts.unsubscribe(user, now) is True
+    assert accounts.resubscribe(user, now) is True
+    assert user.unsubscribed_at is None and user.next_digest_at == now
+    assert (user.spotify_account_id, user.refresh_token_enc, user.authorized_at) == link
+
+
 def test_a_stale_or_used_state_is_not_accepted(database: Database) -> None:
     now = utcnow()
     with database.session() as session:

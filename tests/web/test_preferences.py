@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import time_machine
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
-from release_notifier.db.models import LedgerEntry, Notice, User
+from release_notifier.db.models import Artist, Follow, LedgerEntry, Notice, User
 from tests.web.conftest import counts, csrf_token, reload, signed_path
 
 
@@ -150,3 +150,65 @@ def test_an_expired_settings_link_is_410(
         token = csrf_token(client)
         assert client.post(f"{path}/pause", data={"csrf_token": token}).status_code == 410
     assert reload(database, ana).paused is False  # type: ignore[union-attr]
+
+
+def test_an_unsubscribed_subscriber_is_told_so_and_offered_resubscribe(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    app.test_client(use_cookies=False).post(
+        signed_path(app, "unsubscribe", ana), data={"List-Unsubscribe": "One-Click"}
+    )
+    html = client.get(signed_path(app, "settings", ana)).get_data(as_text=True)
+    assert "You are unsubscribed: we send nothing to <strong>ana@example.com</strong>" in html
+    assert ">Resubscribe</button>" in html and "no need to connect Spotify again" in html
+    assert "Digests go to" not in html
+    assert "Pause digests" not in html and "/unsubscribe/" not in html
+
+
+TODAY = datetime(2026, 12, 2, 9, 30)  # a Wednesday
+
+
+def follow_state(database: Database, user: User, artists: list[str], *, read: datetime) -> None:
+    """Ana confirmed, her follow list (these artists) read at `read`, next digest in 13 days."""
+    with database.session() as session:
+        stored = session.get(User, user.id)
+        assert stored is not None
+        stored.confirmed_at, stored.follows_synced_at = TODAY, read
+        stored.next_digest_at = TODAY + timedelta(days=13)
+        for number, name in enumerate(artists):
+            session.add(Artist(id=f"artist{number}", name=name))
+            session.add(Follow(user_id=user.id, artist_id=f"artist{number}", since=read))
+
+
+def test_the_settings_page_says_what_we_know_about_follows_and_the_next_digest(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    follow_state(database, ana, ["Nova Reed", "Björk"], read=datetime(2026, 12, 1, 22, 0))
+    with time_machine.travel(TODAY, tick=False):
+        html = client.get(signed_path(app, "settings", ana)).get_data(as_text=True)
+    assert "You follow 2 artists on Spotify (list last read 1 December 2026)." in html
+    assert "Next digest: Tuesday 15 December 2026." in html
+    assert 'id="no-artists"' not in html
+
+
+def test_the_settings_page_warns_with_advice_when_no_artists_are_followed(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    follow_state(database, ana, [], read=datetime(2026, 12, 1, 22, 0))
+    with time_machine.travel(TODAY, tick=False):
+        html = client.get(signed_path(app, "settings", ana)).get_data(as_text=True)
+    assert "Your Spotify account follows no artists (list last read 1 December 2026)" in html
+    assert "press <strong>Follow</strong>" in html
+    assert "we read your list again before each digest" in html
+
+
+def test_a_paused_subscriber_is_shown_no_next_digest(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    follow_state(database, ana, ["Nova Reed"], read=datetime(2026, 12, 1, 22, 0))
+    with database.session() as session:
+        session.get(User, ana.id).paused = True  # type: ignore[union-attr]
+    with time_machine.travel(TODAY, tick=False):
+        html = client.get(signed_path(app, "settings", ana)).get_data(as_text=True)
+    assert "You follow 1 artist on Spotify" in html
+    assert "Next digest" not in html

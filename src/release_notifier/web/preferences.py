@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from typing import TypeVar
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -28,8 +29,12 @@ R = TypeVar("R")
 FORM_EXPIRED = ("Please try again", "The form had expired; reload the page and try again.")
 
 
-def render_settings(user: User, form: PreferencesForm, status: int = 200) -> PageResponse:
+def render_settings(
+    session: Session, user: User, form: PreferencesForm, status: int = 200
+) -> PageResponse:
+    """The settings page, with what we know: followed artists, when they were read, next digest."""
     settings = app_context().settings
+    now = utcnow()
     return render_template(
         "settings.html",
         user=user,
@@ -39,8 +44,17 @@ def render_settings(user: User, form: PreferencesForm, status: int = 200) -> Pag
             user.digest_interval_days or settings.digest_interval_days
         ),
         expires_at=token_expires_at(user),
+        followed=accounts.followed_artist_count(session, user),
+        next_digest=day_label(accounts.next_digest_on(user, now), now.date()),
         unsubscribe_url=link_url(settings, "unsubscribe", user.id, user.link_version),
     ), status
+
+
+def day_label(day: date | None, today: date) -> str | None:
+    """The day written out ("Tuesday 15 December 2026"), or "today"; None stays None."""
+    if day is None:
+        return None
+    return "today" if day <= today else f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def backed_up(result: R, reason: str) -> R:
@@ -53,13 +67,13 @@ def backed_up(result: R, reason: str) -> R:
 
 @bp.get("/<token>")
 def page(token: str) -> PageResponse:
-    def show(_session: Session, user: User) -> PageResponse:
+    def show(session: Session, user: User) -> PageResponse:
         settings = app_context().settings
         form = PreferencesForm(
             frequency=accounts.frequency_name(settings, user) or "fortnightly",
             release_types=sorted(user.wanted_types),
         )
-        return render_settings(user, form)
+        return render_settings(session, user, form)
 
     return with_link_user("settings", token, show)
 
@@ -68,9 +82,9 @@ def page(token: str) -> PageResponse:
 def save(token: str) -> Response | PageResponse:
     form = PreferencesForm()
 
-    def apply(_session: Session, user: User) -> Response | PageResponse:
+    def apply(session: Session, user: User) -> Response | PageResponse:
         if not form.validate():
-            return render_settings(user, form, 422)
+            return render_settings(session, user, form, 422)
         accounts.update_preferences(
             user,
             frequency=form.frequency.data or "",
@@ -92,6 +106,27 @@ def pause(token: str) -> Response | PageResponse:
 def resume(token: str) -> Response | PageResponse:
     return button_action(
         token, lambda user: accounts.resume(user, utcnow()), "Resumed. Digests are on again."
+    )
+
+
+@bp.post("/<token>/monthly")
+def monthly(token: str) -> Response | PageResponse:
+    """One digest a month, same kinds of release: the lighter choice the unsubscribe page offers."""
+
+    def to_monthly(user: User) -> None:
+        accounts.update_preferences(
+            user, frequency="monthly", release_types=sorted(user.wanted_types), now=utcnow()
+        )
+
+    return button_action(token, to_monthly, "Saved: one digest a month from now on.")
+
+
+@bp.post("/<token>/resubscribe")
+def resubscribe(token: str) -> Response | PageResponse:
+    return button_action(
+        token,
+        lambda user: accounts.resubscribe(user, utcnow()),
+        "Welcome back: digests are on again.",
     )
 
 
