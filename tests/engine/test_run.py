@@ -257,6 +257,25 @@ def test_a_pre_release_is_announced_once_with_its_day(world: World) -> None:
     assert "Out on 4 December 2026" in text
 
 
+def test_the_subject_counts_what_is_out_and_the_summary_names_the_period(world: World) -> None:
+    band = world.spotify.add_artist("Soon Enough")
+    world.spotify.add_release(band, "Out Now", release_date="2026-11-20")
+    world.spotify.add_release(band, "Next Friday", group="single", release_date="2026-12-04")
+    world.add_user("ned@example.test", [band])
+    world.run()
+    world.days_pass(14)
+    world.spotify.add_release(band, "Winter", group="single", release_date="2026-12-08")
+    world.run()
+
+    first, second = (caught.message for caught in world.smtp.to("ned@example.test"))
+    assert first["Subject"] == "Your first digest: 1 release from the past 4 weeks"
+    first_text = first.get_body(preferencelist=("plain",)).get_content()
+    assert "1 release from the past 4 weeks (since 28 October 2026) and 1 coming soon" in first_text
+    assert second["Subject"] == "1 new release from artists you follow"
+    second_text = second.get_body(preferencelist=("plain",)).get_content()
+    assert "1 new release since your last digest on 25 November 2026" in second_text
+
+
 def test_compilations_and_appears_on_reach_only_users_who_want_them(world: World) -> None:
     band = world.spotify.add_artist("Guest Star")
     world.spotify.add_release(band, "Own Album", release_date="2026-11-20")

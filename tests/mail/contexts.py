@@ -17,36 +17,34 @@ def release(**overrides: Any) -> dict[str, Any]:
         "spotify_url": "https://open.spotify.com/album/fossora",
         "image_url": "https://i.scdn.co/image/fossora300",
         "artists_label": "Björk",
-        "upcoming": False,
-        "out_on_label": None,
     }
     values.update(overrides)
     return values
 
 
 def digest(**overrides: Any) -> dict[str, Any]:
-    """A regular digest for Ana: one artist, two releases (one of them upcoming)."""
+    """A regular digest for Ana: one artist with one release out, and one coming soon."""
     values: dict[str, Any] = {
         "kind": "regular",
-        "release_count": 2,
+        "release_count": 1,
+        "upcoming_count": 1,
         "lookback_days": 28,
+        "period_start": "18 November 2026",
         "artists": [
             {
                 "name": "Björk",
                 "spotify_url": "https://open.spotify.com/artist/bjork",
-                "releases": [
-                    release(),
-                    release(
-                        name="Atopos",
-                        type_label="Single/EP",
-                        date_label="12 December 2026",
-                        spotify_url="https://open.spotify.com/album/atopos",
-                        image_url=None,
-                        upcoming=True,
-                        out_on_label="12 December 2026",
-                    ),
-                ],
+                "releases": [release()],
             }
+        ],
+        "upcoming": [
+            release(
+                name="Atopos",
+                type_label="Single/EP",
+                date_label="12 December 2026",
+                spotify_url="https://open.spotify.com/album/atopos",
+                image_url=None,
+            )
         ],
         "settings_url": f"{BASE}/settings/tok-settings",
         "unsubscribe_url": f"{BASE}/unsubscribe/tok-unsub",

@@ -62,10 +62,12 @@ def test_a_given_message_id_is_used() -> None:
     assert message["Message-ID"] == "<abc@example.org>"
 
 
-def test_regular_digest_subject_counts_the_releases() -> None:
-    assert build("digest")["Subject"] == "2 new releases from artists you follow"
-    one = build("digest", release_count=1)
-    assert one["Subject"] == "1 new release from artists you follow"
+def test_regular_digest_subject_counts_only_what_is_out() -> None:
+    assert build("digest")["Subject"] == "1 new release from artists you follow"
+    two = build("digest", release_count=2, upcoming_count=3)
+    assert two["Subject"] == "2 new releases from artists you follow"
+    only_upcoming = build("digest", release_count=0, artists=[], upcoming_count=1)
+    assert only_upcoming["Subject"] == "1 release coming soon from artists you follow"
 
 
 def test_initial_digest_subject_names_the_lookback_period() -> None:
@@ -83,10 +85,28 @@ def test_digest_groups_releases_under_the_artist_with_cover_type_and_date() -> N
     assert html.index("Björk") < html.index("Fossora") < html.index("Atopos")
 
 
-def test_an_upcoming_release_is_marked_out_on_its_date() -> None:
+def test_upcoming_releases_come_last_under_coming_soon_with_their_date_once() -> None:
     text, html = parts(build("digest"))
-    assert "Out on 12 December 2026" in text
-    assert "Out on 12 December 2026" in html
+    for part in (text, html):
+        soon = part.index("Coming soon")
+        assert part.index("Fossora") < soon < part.index("Atopos")
+        assert part.count("12 December 2026") == 1
+        assert "Out on 12 December 2026" in part
+
+
+def test_a_summary_line_gives_the_counts_and_the_period_covered() -> None:
+    text, html = parts(build("digest"))
+    line = "1 new release since your last digest on 18 November 2026 and 1 coming soon"
+    assert line in text and line in html
+    first_text, first_html = parts(build("digest", kind="initial", period_start="4 November 2026"))
+    first = "1 release from the past 4 weeks (since 4 November 2026) and 1 coming soon"
+    assert first in first_text and first in first_html
+
+
+def test_every_cover_has_alt_text_naming_the_album() -> None:
+    _, html = parts(build("digest"))
+    assert 'alt="Cover of Fossora"' in html
+    assert 'alt="Cover art"' not in html
 
 
 def test_a_hostile_album_name_is_escaped_in_html_and_literal_in_text() -> None:

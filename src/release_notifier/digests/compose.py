@@ -156,24 +156,29 @@ def artist_names(session: Session, artist_ids: Iterable[str]) -> dict[str, str]:
     return {artist_id: name for artist_id, name in rows}
 
 
+def release_row(entry: Shown) -> dict[str, Any]:
+    """What the email shows of one release (values preformatted for the templates)."""
+    return {
+        "name": entry.name,
+        "type_label": TYPE_LABELS.get(entry.group, entry.group.title()),
+        "date_label": date_label(entry.release_date, entry.release_date_precision),
+        "spotify_url": entry.spotify_url,
+        "image_url": entry.image_url,
+        "artists_label": ", ".join(a["name"] for a in entry.artists),
+    }
+
+
 def digest_context(shown: Sequence[Shown], names: dict[str, str], today: date) -> dict[str, Any]:
-    """The template context: releases grouped by the artist they came through, newest first."""
+    """The template context: releases out by today grouped by the artist they came through
+    (newest first), then the upcoming ones in date order, each counted apart."""
     by_artist: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    upcoming = []
     for entry in shown:
-        upcoming = entry.date_start > today
-        label = date_label(entry.release_date, entry.release_date_precision)
-        by_artist[entry.via_artist_id].append(
-            {
-                "name": entry.name,
-                "type_label": TYPE_LABELS.get(entry.group, entry.group.title()),
-                "date_label": label,
-                "spotify_url": entry.spotify_url,
-                "image_url": entry.image_url,
-                "artists_label": ", ".join(a["name"] for a in entry.artists),
-                "upcoming": upcoming,
-                "out_on_label": label if upcoming else None,
-            }
-        )
+        row = release_row(entry)
+        if entry.date_start > today:
+            upcoming.append((entry.date_start, row))
+        else:
+            by_artist[entry.via_artist_id].append(row)
     artists = [
         {
             "name": names.get(artist_id, ""),
@@ -183,4 +188,10 @@ def digest_context(shown: Sequence[Shown], names: dict[str, str], today: date) -
         for artist_id, releases in by_artist.items()
     ]
     artists.sort(key=lambda a: str(a["name"]).casefold())
-    return {"artists": artists, "release_count": len(shown)}
+    upcoming.sort(key=lambda pair: pair[0])
+    return {
+        "artists": artists,
+        "upcoming": [row for _, row in upcoming],
+        "release_count": sum(len(a["releases"]) for a in artists),
+        "upcoming_count": len(upcoming),
+    }

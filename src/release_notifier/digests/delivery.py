@@ -39,6 +39,7 @@ from release_notifier.logs import mask_email
 from release_notifier.mail.render import build_message, msgid_domain
 from release_notifier.mail.send import MailError, SmtpSender
 from release_notifier.notices import footer_links
+from release_notifier.releases.dates import date_label
 from release_notifier.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -244,6 +245,7 @@ def prepare_digests(
                 Digest.user_id,
                 User.email,
                 User.link_version,
+                User.last_digest_at,
                 User.unsubscribed_at,
                 User.mail_rejected_at,
             )
@@ -278,9 +280,16 @@ def prepare_digests(
             **footer_links(settings, row.user_id, row.link_version),
             "kind": row.kind,
             "lookback_days": settings.initial_lookback_days,
+            "period_start": period_start_label(row.last_digest_at, settings, now),
         }
         outgoing.append(Outgoing(row.id, row.user_id, row.email, row.message_id, context))
     return outgoing
+
+
+def period_start_label(last_digest_at: datetime | None, settings: Settings, now: datetime) -> str:
+    """Where the period a digest covers begins: the last digest, else the lookback's start."""
+    start = last_digest_at or now - timedelta(days=settings.initial_lookback_days)
+    return date_label(start.date().isoformat())
 
 
 def send_digest(

@@ -34,6 +34,12 @@ def period(days: int) -> str:
     return f"{days} day{'s' if days != 1 else ''}"
 
 
+def alt_text(value: str) -> str:
+    """Text for an alt attribute, without angle brackets: the CSS inliner writes attribute values
+    back with `<` and `>` unescaped, and no email should carry a raw `<script` even there."""
+    return value.replace("<", "").replace(">", "")
+
+
 def plural(count: int, singular: str, many: str | None = None) -> str:
     """`3|plural("release")` -> "3 releases"; `1|plural("release")` -> "1 release"."""
     return f"{count} {singular if count == 1 else (many or singular + 's')}"
@@ -50,6 +56,7 @@ def template_environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.filters["alt_text"] = alt_text
     environment.filters["http_url"] = http_url
     environment.filters["period"] = period
     environment.filters["plural"] = plural
