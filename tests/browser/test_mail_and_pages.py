@@ -114,3 +114,35 @@ def test_settings_say_what_we_know_and_unsubscribing_offers_a_way_back(
     page.get_by_role("button", name="Resubscribe").click()
     expect(page.get_by_role("status")).to_have_text("Welcome back: digests are on again.")
     expect(page.get_by_text(re.compile(r"Digests go to ana@example\.test"))).to_be_visible()
+
+
+FRAME_FITS = """() => {
+  const frame = document.querySelector("iframe.email");
+  const email = frame && frame.contentDocument;
+  return email && email.readyState === "complete" && email.body && email.body.innerText.length > 0
+    && Math.abs(frame.clientHeight - email.documentElement.scrollHeight) <= 1;
+}"""
+
+
+def test_the_demo_pages_lead_to_the_outbox_and_its_frame_fits_the_email(
+    page: Page, demo: RunningDemo
+) -> None:
+    page.goto(f"{demo.url}/_outbox/")
+    expect(page.get_by_role("status")).to_contain_text("mail can take a second or two")
+    expect(page.get_by_text("No emails yet")).to_have_count(0)
+
+    sign_up(page, demo, "ana@example.test")
+    page.get_by_role("link", name=re.compile("Open the demo outbox")).click()
+    page.get_by_role("link", name=re.compile("Confirm your")).first.click()
+    page.wait_for_function(FRAME_FITS)
+    height = page.evaluate("document.querySelector('iframe.email').clientHeight")
+    assert 200 < height < 1000  # the short email's own height, not a fixed 70rem frame
+    shot(page, "outbox")
+
+    page.locator("ul.links a[href*='/confirm/']").click()
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You're subscribed")
+    page.get_by_role("link", name=re.compile("Open the demo outbox")).click()
+    page.get_by_role("link", name=re.compile("Your first digest")).first.click()
+    page.wait_for_function(FRAME_FITS)
+    assert page.evaluate("document.querySelector('iframe.email').clientHeight") > height

@@ -15,13 +15,20 @@ from release_notifier.spotify.client import SpotifyClient
 from release_notifier.spotify.errors import InvalidGrant, NotAllowlisted, SpotifyError
 from release_notifier.spotify.oauth import TokenSet, authorize_url, exchange_code
 from release_notifier.web.context import app_context, back_up_after
-from release_notifier.web.pages import PageResponse, bad_link_page, gone_page, message_page
+from release_notifier.web.pages import (
+    Action,
+    PageResponse,
+    bad_link_page,
+    gone_page,
+    message_page,
+    outbox_links,
+)
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-START_AGAIN = {"action_url": "/", "action_label": "Start again"}
+START_AGAIN = Action(action_url="/", action_label="Start again")
 
 
 @bp.get("/callback")
@@ -139,6 +146,7 @@ def link_account(
         "Check your inbox",
         f"We sent a confirmation link to {email}. Open it (on any device) and "
         f"press “Confirm”. Until then we send nothing else to that address.",
+        links=outbox_links(),
     )
 
 

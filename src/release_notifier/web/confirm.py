@@ -11,7 +11,7 @@ from release_notifier.db.models import User
 from release_notifier.links import link_url
 from release_notifier.web.context import app_context, back_up_after
 from release_notifier.web.forms import ButtonForm
-from release_notifier.web.pages import PageResponse, message_page, with_link_user
+from release_notifier.web.pages import PageResponse, message_page, outbox_links, with_link_user
 
 bp = Blueprint("confirm", __name__, url_prefix="/confirm")
 
@@ -60,4 +60,5 @@ def confirmed_page(user: User, *, again: bool) -> PageResponse:
         body,
         action_url=link_url(settings, "settings", user.id, user.link_version),
         action_label="Your settings",
+        links=outbox_links(),
     )

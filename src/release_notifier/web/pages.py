@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import TypedDict, TypeVar
 
-from flask import render_template
+from flask import render_template, url_for
 from sqlalchemy.orm import Session
 
 from release_notifier import accounts
@@ -14,6 +14,15 @@ from release_notifier.links import BadLink
 from release_notifier.web.context import app_context
 
 PageResponse = tuple[str, int]
+
+
+class Action(TypedDict):
+    """The one way forward a message page offers (its button)."""
+
+    action_url: str
+    action_label: str
+
+
 T = TypeVar("T")
 
 
@@ -24,12 +33,25 @@ def message_page(
     *,
     action_url: str | None = None,
     action_label: str | None = None,
+    links: Sequence[tuple[str, str]] = (),
 ) -> PageResponse:
-    """A page with a heading, a paragraph and at most one way forward."""
+    """A page with a heading, a paragraph, at most one way forward and a few (url, label) links."""
     page = render_template(
-        "message.html", title=title, body=body, action_url=action_url, action_label=action_label
+        "message.html",
+        title=title,
+        body=body,
+        action_url=action_url,
+        action_label=action_label,
+        links=links,
     )
     return page, status
+
+
+def outbox_links() -> list[tuple[str, str]]:
+    """In the demo sandbox, a link to the outbox its emails land in; elsewhere none."""
+    if app_context().demo is None:
+        return []
+    return [(url_for("outbox.index"), "Open the demo outbox, where this sandbox's emails land")]
 
 
 def waiting_time(seconds: int) -> str:
