@@ -76,7 +76,7 @@ class Settings(BaseSettings):
 
     # Product
     site_name: str = Field(default="Release Notifier", min_length=1, max_length=60)
-    public_base_url: str = "http://127.0.0.1:5000"
+    public_base_url: str = "http://127.0.0.1:8000"
     digest_interval_days: float = Field(default=14.0, ge=0)
     initial_lookback_days: int = Field(default=28, ge=0, le=3650)
     relink_reminder_days: int = Field(default=14, ge=0)

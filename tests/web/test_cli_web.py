@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import queue
 import signal
+import smtplib
+import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 import requests
 from cryptography.fernet import Fernet
@@ -129,16 +132,120 @@ def test_serve_stops_cleanly_on_ctrl_c_the_moment_it_starts(
     assert process.wait(timeout=30) == 0
 
 
-def test_demo_serves_the_app_with_its_outbox(
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def demo_ports(app: int = 0, emulator: int = 0, mail: int = 0) -> list[str]:
+    """`demo` options for these ports (0: any free one, so parallel tests never collide)."""
+    return ["--port", str(app), "--emulator-port", str(emulator), "--mail-port", str(mail)]
+
+
+def test_demo_serves_the_app_with_its_outbox_and_its_emulator_on_fixed_ports(
     tmp_path: Path, stop_later: list[subprocess.Popen[str]]
 ) -> None:
-    process = release_notifier("demo", "--port", "0", env=command_env(tmp_path), cwd=tmp_path)
+    emulator_port, mail_port = free_port(), free_port()
+    process = release_notifier(
+        "demo", *demo_ports(0, emulator_port, mail_port), env=command_env(tmp_path), cwd=tmp_path
+    )
     stop_later.append(process)
     output = Output(process)
     url = output.wait_for("  open ").split()[-1].rstrip("/")
+    spotify = output.wait_for("  Spotify ").split()[1]
     output.wait_for("serving on ")
+    assert spotify == f"http://127.0.0.1:{emulator_port}"
     signup = requests.get(f"{url}/", timeout=10)
     assert signup.status_code == 200 and "Demo sandbox" in signup.text
     assert requests.get(f"{url}/_outbox/", timeout=10).status_code == 200
+    with smtplib.SMTP("127.0.0.1", mail_port, timeout=10) as catcher:
+        assert catcher.noop()[0] == 250
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
+
+
+def test_demo_listens_on_the_host_given_for_the_app_and_the_emulator(
+    tmp_path: Path, stop_later: list[subprocess.Popen[str]]
+) -> None:
+    host = "127.0.0.2"  # another loopback address: what --host 0.0.0.0 or a LAN address does
+    try:
+        socket.create_server((host, 0)).close()
+    except OSError:
+        pytest.skip(f"{host} is not a loopback address on this system")
+    process = release_notifier(
+        "demo", "--host", host, *demo_ports(), env=command_env(tmp_path), cwd=tmp_path
+    )
+    stop_later.append(process)
+    output = Output(process)
+    url = output.wait_for("  open ").split()[-1].rstrip("/")
+    spotify = output.wait_for("  Spotify ").split()[1]
+    output.wait_for("serving on ")
+    assert url.startswith(f"http://{host}:") and spotify.startswith(f"http://{host}:")
+    assert requests.get(f"{url}/", timeout=10).status_code == 200
+    assert requests.get(f"{spotify}/v1/me", timeout=10).status_code == 401  # no token yet
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url.replace(host, "127.0.0.1") + "/", timeout=10)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize("option", ["--port", "--emulator-port", "--mail-port"])
+def test_demo_on_a_busy_port_says_so_in_one_line_naming_the_option(
+    tmp_path: Path, option: str
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        options = demo_ports()
+        options[options.index(option) + 1] = str(port)
+        result = subprocess.run(
+            [sys.executable, "-m", "release_notifier", "demo", *options],
+            env=command_env(tmp_path),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if " INFO " not in line]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(f"Error: cannot listen on 127.0.0.1:{port}")
+    assert errors[0].endswith(f": Address already in use; choose another port with {option}")
+    assert "open " not in result.stdout  # no banner for a demo that is not there
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_and_touches_nothing(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "release_notifier", "serve", "--port", str(port)],
+            env=command_env(tmp_path, **SECRETS),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        "choose another port with --port"
+    ]
+    assert "serving on" not in result.stdout
+    assert not (tmp_path / "site.db").exists()
+
+
+def test_default_ports_avoid_macos_airplay_and_match_the_default_public_url() -> None:
+    from release_notifier.cli.web import demo, serve
+    from release_notifier.settings import Settings
+
+    def defaults(command: click.Command) -> dict[str, object]:
+        return {param.name: param.default for param in command.params if param.name}
+
+    assert defaults(serve)["port"] == 8000  # 5000 is AirPlay's on every current macOS
+    assert defaults(demo) == {
+        "host": "127.0.0.1",
+        "port": 8000,
+        "emulator_port": 8099,
+        "mail_port": 2525,
+    }
+    assert Settings.model_fields["public_base_url"].default == "http://127.0.0.1:8000"

@@ -7,8 +7,10 @@ import shutil
 import socket
 import tempfile
 import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 import waitress
@@ -17,14 +19,25 @@ from flask import Flask
 from release_notifier.cli.worker import consume
 from release_notifier.db import open_database
 from release_notifier.jobs.queue import Queue
+from release_notifier.listening import listen, reason, url_host, url_netloc
 from release_notifier.logs import configure_logging
 from release_notifier.settings import ConfigError, Settings, load_settings
 
+if TYPE_CHECKING:
+    from release_notifier.web.demo import DemoContext
+
 logger = logging.getLogger(__name__)
+
+FC = TypeVar("FC", bound=Callable[..., object] | click.Command)
 
 PRODUCTION_SECRETS = ("flask_secret_key", "cron_secret_key", "db_encryption_key")
 WEB_THREADS = 8
 QUEUE_WORKERS = 2
+# 8000, not 5000: macOS's AirPlay receiver holds 5000. The demo's emulator port is fixed too, so
+# that one SSH tunnel forwarding two ports reaches a demo on another machine.
+DEFAULT_PORT = 8000
+DEMO_EMULATOR_PORT = 8099
+DEMO_MAIL_PORT = 2525
 
 
 def apply_log_level(settings: Settings) -> None:
@@ -59,15 +72,46 @@ def debug_settings(settings: Settings) -> Settings:
     return settings.model_copy(update=missing)
 
 
-def run_server(app: Flask, queue: Queue, host: str, port: int, *, periodic: bool) -> None:
-    """Serve `app` with waitress in a thread and run the queue consumer in the main thread.
+def port_option(name: str, default: int, text: str) -> Callable[[FC], FC]:
+    """A port option: 0 to 65535, where 0 picks a free port."""
+    return click.option(
+        name,
+        default=default,
+        show_default=True,
+        type=click.IntRange(0, 65535),
+        help=f"{text} 0 picks a free one.",
+    )
 
-    The consumer owns the signals: Ctrl-C (SIGINT) finishes running tasks, then exits.
+
+def bind(host: str, port: int, option: str = "--port") -> socket.socket:
+    """Listen on host:port before anything is printed or started; a busy or refused address
+    ends the command with one line that names `option`."""
+    try:
+        return listen(host, port)
+    except OSError as exc:
+        address, why = url_netloc(host, port), reason(exc)
+        raise click.ClickException(
+            f"cannot listen on {address}: {why}; choose another port with {option}"
+        ) from None
+
+
+def run_server(
+    app: Flask, queue: Queue, listener: socket.socket, *, periodic: bool, trust_proxy: bool
+) -> None:
+    """Serve `app` with waitress on `listener` in a thread and run the queue consumer in the
+    main thread. The consumer owns the signals: Ctrl-C (SIGINT) finishes running tasks, then
+    exits. Waitress keeps X-Forwarded-* only when TRUST_PROXY_HEADERS says they are ours.
     """
-    server = waitress.create_server(app, host=host, port=port, threads=WEB_THREADS)
+    server = waitress.create_server(
+        app,
+        sockets=[listener],
+        threads=WEB_THREADS,
+        clear_untrusted_proxy_headers=not trust_proxy,
+    )
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
-    banner = [f"serving on http://{host}:{server.effective_port}"]
+    host, port = listener.getsockname()[:2]
+    banner = [f"serving on http://{url_netloc(host, port)}"]
     if not periodic:
         banner.append("SCHEDULER_ENABLED=false: no periodic runs; use the cron endpoint or `run`")
     try:
@@ -78,7 +122,7 @@ def run_server(app: Flask, queue: Queue, host: str, port: int, *, periodic: bool
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@port_option("--port", DEFAULT_PORT, "Port to listen on.")
 @click.option("--debug", is_flag=True, help="Development: debug mode, throwaway secrets if unset.")
 def serve(host: str, port: int, debug: bool) -> None:
     """Serve the web app and do the periodic work in this one process."""
@@ -93,6 +137,7 @@ def serve(host: str, port: int, debug: bool) -> None:
         settings = debug_settings(settings)
     else:
         require_production_secrets(settings)
+    listener = bind(host, port)
     try:
         restore_on_boot(settings)
     except RestoreError as exc:
@@ -102,40 +147,68 @@ def serve(host: str, port: int, debug: bool) -> None:
     app.debug = debug
     queue = app.extensions["release_notifier"].queue
     try:
-        run_server(app, queue, host, port, periodic=settings.scheduler_enabled)
+        run_server(
+            app,
+            queue,
+            listener,
+            periodic=settings.scheduler_enabled,
+            trust_proxy=settings.trust_proxy_headers,
+        )
     finally:
         flush_automatic_backups()  # atexit does not run on SIGTERM
 
 
-def free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
 @click.command("demo")
-@click.option("--port", default=5000, show_default=True, type=int, help="0 picks a free port.")
-def demo(port: int) -> None:
-    """The sandbox: Spotify emulator, mail catcher and the app wired to both, on 127.0.0.1."""
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the app and the emulated Spotify listen on (0.0.0.0: every interface).",
+)
+@port_option("--port", DEFAULT_PORT, "The app's port.")
+@port_option("--emulator-port", DEMO_EMULATOR_PORT, "The emulated Spotify's; browsers visit it.")
+@port_option("--mail-port", DEMO_MAIL_PORT, "The mail catcher's SMTP port, on 127.0.0.1.")
+def demo(host: str, port: int, emulator_port: int, mail_port: int) -> None:
+    """The sandbox: Spotify emulator, mail catcher and the app wired to both."""
     from release_notifier.web import create_app
-    from release_notifier.web.demo import demo_settings, start_demo_services
+    from release_notifier.web.demo import demo_settings
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-connection chatter
-    host = "127.0.0.1"
-    port = port or free_port(host)
-    app_url = f"http://{host}:{port}"
+    listener = bind(host, port)
+    app_url = f"http://{url_netloc(url_host(host), listener.getsockname()[1])}"
+    context = start_demo_services_or_explain(
+        app_url, host=host, emulator_port=emulator_port, mail_port=mail_port
+    )
     folder = Path(tempfile.mkdtemp(prefix="release-notifier-demo-"))
-    context = start_demo_services(app_url, date.today())
     try:
         settings = demo_settings(context, app_url, folder)
         apply_log_level(settings)
         database = open_database(settings.database_url)
         app = create_app(settings, database, demo=context)
         click.echo(demo_banner(app_url, context.emulator.base_url))
-        run_server(app, app.extensions["release_notifier"].queue, host, port, periodic=True)
+        queue = app.extensions["release_notifier"].queue
+        run_server(app, queue, listener, periodic=True, trust_proxy=False)
     finally:
         context.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def start_demo_services_or_explain(
+    app_url: str, *, host: str, emulator_port: int, mail_port: int
+) -> DemoContext:
+    """The emulator and mail catcher on their ports; a busy one is one line naming its option."""
+    from release_notifier.web.demo import DemoPortBusy, start_demo_services
+
+    try:
+        return start_demo_services(
+            app_url, date.today(), host=host, emulator_port=emulator_port, mail_port=mail_port
+        )
+    except DemoPortBusy as exc:
+        option = "--emulator-port" if exc.service == "emulator" else "--mail-port"
+        raise click.ClickException(
+            f"cannot listen on {exc.address} for the {exc.service}: {exc.reason}; "
+            f"choose another port with {option}"
+        ) from None
 
 
 def demo_banner(app_url: str, emulator_url: str) -> str:

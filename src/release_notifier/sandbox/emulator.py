@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from release_notifier import clock
+from release_notifier.listening import address_family, url_netloc
 from release_notifier.sandbox.emulator_api import error_body, error_response, register_api_routes
 from release_notifier.sandbox.emulator_data import (
     GROUPS,
@@ -87,13 +88,16 @@ class SpotifyEmulator:
         rotate_refresh_tokens: bool = False,
         port: int = 0,
         user_cap: int | None = DEV_MODE_USER_CAP,
+        host: str = "127.0.0.1",
+        url_host: str | None = None,
+        any_http_redirect_host: bool = False,
     ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
         self.profile = profile
         self.client_id = client_id
         self.client_secret = client_secret
-        self.redirect_rules = RedirectRules(redirect_uris)
+        self.redirect_rules = RedirectRules(redirect_uris, any_http_host=any_http_redirect_host)
         self.rotate_refresh_tokens = rotate_refresh_tokens
         self.user_cap = user_cap if profile != "extended" else None
         self.latency = 0.0
@@ -108,6 +112,8 @@ class SpotifyEmulator:
         self.knobs = Knobs()
         self.shapes = Shapes(self.catalogue, "", profile)
         self._clock = clock
+        self._host = host
+        self._url_host = url_host or host
         self._port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -116,13 +122,16 @@ class SpotifyEmulator:
     # Lifecycle --------------------------------------------------------------------------
 
     def start(self) -> SpotifyEmulator:
-        """Listen on 127.0.0.1 (port 0: any free port) and serve from a daemon thread."""
+        """Listen on the host (127.0.0.1 unless given; port 0: any free port) and serve from a
+        daemon thread. URLs name `url_host` (default: the host)."""
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
         # Bind here so a busy port raises OSError (werkzeug would print and exit instead).
-        with socket.create_server(("127.0.0.1", self._port)) as listener:
+        with socket.create_server(
+            (self._host, self._port), family=address_family(self._host)
+        ) as listener:
             server = make_server(
-                "127.0.0.1",
+                self._host,
                 self._port,
                 self.app,
                 threaded=True,
@@ -130,7 +139,7 @@ class SpotifyEmulator:
                 fd=listener.fileno(),
             )
         self._server = server
-        self.shapes.base_url = f"http://127.0.0.1:{server.port}"
+        self.shapes.base_url = f"http://{url_netloc(self._url_host, server.port)}"
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -122,17 +122,24 @@ class RedirectRules:
     """Which redirect URIs the emulated app has registered.
 
     With a list: exact match, except that a loopback URI registered without a port accepts any
-    port. Without one: any https URI or http loopback literal.
+    port. Without one: any https URI or http loopback literal. `any_http_host` also takes plain
+    http on any host, which Spotify refuses: for the demo reached from another machine.
     """
 
-    def __init__(self, registered: list[str] | None) -> None:
+    def __init__(self, registered: list[str] | None, *, any_http_host: bool = False) -> None:
+        self.any_http_host = any_http_host
         for uri in registered or []:
-            check_registrable(uri)
+            self.check(uri)
         self.registered = registered
+
+    def check(self, uri: str) -> None:
+        """Raise ValueError for a URI this app could never register."""
+        if not (self.any_http_host and urlsplit(uri).scheme == "http"):
+            check_registrable(uri)
 
     def allows(self, uri: str) -> bool:
         try:
-            check_registrable(uri)
+            self.check(uri)
         except ValueError:
             return False
         if self.registered is None or uri in self.registered:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from release_notifier.listening import reason, url_host, url_netloc
 from release_notifier.sandbox.catalogue import DemoCatalogue, load_demo_catalogue
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
@@ -29,11 +30,45 @@ class DemoContext:
         self.emulator.stop()
 
 
-def start_demo_services(app_url: str, today: date) -> DemoContext:
-    """Start the emulator (demo catalogue, our callback registered) and the mail catcher."""
-    emulator = SpotifyEmulator(redirect_uris=[f"{app_url}/auth/callback"]).start()
+class DemoPortBusy(Exception):
+    """The emulator's or the mail catcher's address could not be listened on."""
+
+    def __init__(self, service: str, address: str, reason: str) -> None:
+        super().__init__(f"{service} cannot listen on {address}: {reason}")
+        self.service, self.address, self.reason = service, address, reason
+
+
+def start_demo_services(
+    app_url: str,
+    today: date,
+    *,
+    host: str = "127.0.0.1",
+    emulator_port: int = 0,
+    mail_port: int = 0,
+) -> DemoContext:
+    """Start the emulator on `host` (demo catalogue, our callback registered) and the mail
+    catcher on 127.0.0.1 (only the app talks to it). Port 0 picks a free one; a busy port
+    raises DemoPortBusy and leaves nothing running."""
+    emulator = SpotifyEmulator(
+        redirect_uris=[f"{app_url}/auth/callback"],
+        host=host,
+        url_host=url_host(host),
+        port=emulator_port,
+        any_http_redirect_host=True,  # the app may be at http://<this machine>:8000
+    )
+    try:
+        emulator.start()
+    except OSError as exc:
+        address = url_netloc(host, emulator_port)
+        raise DemoPortBusy("emulator", address, reason(exc)) from None
     catalogue = load_demo_catalogue(emulator, today)
-    mail = MailCatcher().start()
+    mail = MailCatcher(port=mail_port or None)
+    try:
+        mail.start()
+    except OSError as exc:
+        emulator.stop()
+        address = url_netloc(mail.host, mail_port)
+        raise DemoPortBusy("mail catcher", address, reason(exc)) from None
     return DemoContext(emulator=emulator, mail=mail, catalogue=catalogue)
 
 
