@@ -108,7 +108,7 @@ class Artist(Base):
     __tablename__ = "artists"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(Text)  # kept whole: Spotify has names over 300 characters
     image_url: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime | None] = mapped_column(DateTime)
     check_failures: Mapped[int] = mapped_column(Integer, default=0)
@@ -142,12 +142,13 @@ class Release(Base):
     __tablename__ = "releases"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(Text)  # kept whole: Spotify has titles of 2,000 characters
     album_type: Mapped[str] = mapped_column(String(32))
-    release_date: Mapped[str] = mapped_column(String(10))
+    release_date: Mapped[str] = mapped_column(Text)  # as Spotify wrote it, "0000" included
     release_date_precision: Mapped[str] = mapped_column(String(8))
-    date_start: Mapped[date] = mapped_column(Date)
-    date_end: Mapped[date] = mapped_column(Date)
+    # The day range the date allows; None when the date is unusable ("0000").
+    date_start: Mapped[date | None] = mapped_column(Date)
+    date_end: Mapped[date | None] = mapped_column(Date)
     total_tracks: Mapped[int] = mapped_column(Integer, default=0)
     image_url: Mapped[str | None] = mapped_column(Text)
     spotify_url: Mapped[str] = mapped_column(Text)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,14 @@ def database_error_text(exc: BaseException) -> str:
     addresses); the exception's type name when there is no driver message."""
     text = str(getattr(exc, "orig", None) or type(exc).__name__)
     return " ".join(text.split())[:300]
+
+
+def database_unusable(exc: BaseException) -> bool:
+    """The database itself failed (cannot connect, disk full, locked too long): the run must
+    stop. Other errors (a value a column refuses, a bug) concern one item and are skipped."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 def make_engine(url: str) -> Engine:

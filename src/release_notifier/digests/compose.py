@@ -44,7 +44,7 @@ class Shown(NamedTuple):
     name: str
     release_date: str
     release_date_precision: str
-    date_start: date
+    date_start: date | None  # None: a date no calendar holds ("0000")
     spotify_url: str
     image_url: str | None
     artists: list[dict[str, str]]
@@ -175,7 +175,7 @@ def digest_context(shown: Sequence[Shown], names: dict[str, str], today: date) -
     upcoming = []
     for entry in shown:
         row = release_row(entry)
-        if entry.date_start > today:
+        if entry.date_start is not None and entry.date_start > today:
             upcoming.append((entry.date_start, row))
         else:
             by_artist[entry.via_artist_id].append(row)

@@ -23,7 +23,7 @@ from release_notifier.crypto import TokenDecryptError, decrypt_token, encrypt_to
 from release_notifier.db import Database
 from release_notifier.db.models import Run as RunRow
 from release_notifier.db.models import User
-from release_notifier.db.session import database_error_text
+from release_notifier.db.session import database_error_text, database_unusable
 from release_notifier.digests.delivery import BATCH as DIGEST_BATCH
 from release_notifier.digests.delivery import (
     Delivery,
@@ -38,7 +38,7 @@ from release_notifier.jobs.lease import RunLease
 from release_notifier.jobs.schedule import artists_due, follow_sync_due, queue_account_notices
 from release_notifier.mail.send import SenderPool, SmtpSender
 from release_notifier.notices import send_pending_notices
-from release_notifier.releases.checks import ArtistChecker
+from release_notifier.releases.checks import ArtistChecker, error_text, note_check_failure
 from release_notifier.releases.follows import sync_follows
 from release_notifier.settings import Settings
 from release_notifier.spotify.budget import RequestBudget, pause_until, paused_until
@@ -68,6 +68,7 @@ class RunSummary:
     follows_refreshed: int = 0
     artists_checked: int = 0
     artists_unchecked: int = 0
+    check_errors: int = 0  # artists (or follow lists) skipped after an error of their own
     requests: int = 0
     releases_found: int = 0
     emails_sent: int = 0
@@ -97,6 +98,8 @@ class RunSummary:
                 f"request budget left today: {self.budget_left}; "
                 f"{self.artists_unchecked} artists wait for later runs"
             )
+        if self.check_errors:
+            lines.append(f"skipped after an error of their own: {self.check_errors}")
         if self.paused_until:
             lines.append(f"spotify paused until {self.paused_until} UTC (quota); work resumes then")
         lines += [f"problem: {problem}" for problem in self.problems]
@@ -271,6 +274,14 @@ class Run:
             except SpotifyError as exc:
                 self.summary.problems.append(f"user {user.id}: follow list not refreshed: {exc}")
                 healthy.append(user.id)
+            except Exception as exc:  # one user's data or a bug: skip it, never the run
+                if database_unusable(exc):
+                    raise
+                self.summary.check_errors += 1
+                problem = f"user {user.id}: follow list not refreshed: {error_text(exc)}"
+                logger.warning("%s", problem)
+                self.summary.problems.append(problem)
+                healthy.append(user.id)
         return healthy
 
     def check_artists(self, user_ids: list[int]) -> None:
@@ -327,6 +338,13 @@ class Run:
                 return
             except SpotifyError as exc:
                 self.summary.problems.append(f"artist {artist_id} skipped this run: {exc}")
+                return
+            except Exception as exc:  # one artist's data or a bug: skip it, never the run
+                if database_unusable(exc):
+                    stop.append(exc)
+                    return
+                self.summary.check_errors += 1
+                self.summary.problems.append(note_check_failure(self.database, artist_id, exc))
                 return
             done.add(artist_id)
             self.summary.artists_checked += 1

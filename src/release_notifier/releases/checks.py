@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from release_notifier.db import Database
 from release_notifier.db.models import Artist
+from release_notifier.db.session import database_error_text
 from release_notifier.releases.dates import release_range
 from release_notifier.releases.ledger import record_release
 from release_notifier.spotify.client import ALBUMS_PAGE_LIMIT, SpotifyClient
@@ -33,6 +36,7 @@ class CheckResult:
     requests: int = 0
     new_releases: int = 0  # new to this app and inside the lookback window
     changed: bool = False
+    first_check: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,20 @@ def _group_of(item: dict[str, Any], queried: str) -> str:
 
 
 def _older_than(item: dict[str, Any], horizon: datetime) -> bool:
-    _, end = release_range(item["release_date"], item.get("release_date_precision"))
-    return end < horizon.date()
+    """True when the item came out before `horizon`; an unusable date ("0000") counts as old
+    for paging (Spotify lists it last)."""
+    days = release_range(item.get("release_date"), item.get("release_date_precision"))
+    return days is None or days[1] < horizon.date()
+
+
+def is_announced(item: dict[str, Any], horizon: datetime, first_check: bool) -> bool:
+    """A release reaches followers' ledgers when it came out inside the lookback window. One
+    of unusable date is announced when it first shows on an artist checked before (it is new
+    there); on an artist's first check it is back catalogue like everything else unplaceable."""
+    days = release_range(item.get("release_date"), item.get("release_date_precision"))
+    if days is None:
+        return not first_check
+    return days[1] >= horizon.date()
 
 
 def change_is_visible(stored: StoredPage, total: int, items: list[dict[str, Any]]) -> bool:
@@ -89,7 +105,7 @@ class ArtistChecker:
             artist = session.get(Artist, artist_id)
             if artist is None:
                 return result
-            first_check = artist.checked_at is None
+            first_check = result.first_check = artist.checked_at is None
             stored = StoredPage(None if first_check else artist.page_total, artist.page_ids or "")
 
         page = self._page(result, artist_id, DETECTION_GROUPS, 0)
@@ -168,7 +184,7 @@ class ArtistChecker:
             return
         with self.database.session() as session:
             for item in items:
-                recent = not _older_than(item, self.horizon)
+                recent = is_announced(item, self.horizon, result.first_check)
                 if (
                     record_release(
                         session,
@@ -182,3 +198,23 @@ class ArtistChecker:
                     and recent
                 ):
                     result.new_releases += 1
+
+
+def error_text(exc: BaseException) -> str:
+    """One line naming what went wrong: the driver's words for a database error (never the SQL
+    or its parameters), else the exception's type and message."""
+    if isinstance(exc, SQLAlchemyError):
+        return database_error_text(exc)
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+
+
+def note_check_failure(database: Database, artist_id: str, exc: BaseException) -> str:
+    """An artist check failed for a reason of its own: count it on the artist (it stays due, so
+    the next run tries again) and return the problem line for the run's summary."""
+    with database.session() as session:
+        artist = session.get(Artist, artist_id)
+        if artist is not None:
+            artist.check_failures = (artist.check_failures or 0) + 1
+    problem = f"artist {artist_id} skipped this run after an error: {error_text(exc)}"
+    logger.warning("%s", problem)
+    return problem

@@ -1,4 +1,8 @@
-"""Spotify release dates (YYYY, YYYY-MM or YYYY-MM-DD) are ranges, never guessed days."""
+"""Spotify release dates (YYYY, YYYY-MM or YYYY-MM-DD) are ranges, never guessed days.
+
+Spotify serves dates no calendar holds (`"0000"` on some albums, and worse is possible): such a
+date is unknown, never an error.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +25,19 @@ MONTHS = [
 ]
 
 
-def release_range(release_date: str, precision: str | None = None) -> tuple[date, date]:
-    """The first and last day a release with this date and precision could have come out."""
+UNKNOWN_DATE_LABEL = "date unknown"
+
+
+def release_range(release_date: object, precision: object = None) -> tuple[date, date] | None:
+    """The first and last day a release with this date and precision could have come out, or
+    None when the date is unusable (year 0, month 13, not a date at all)."""
+    try:
+        return _date_range(str(release_date), precision if isinstance(precision, str) else None)
+    except (ValueError, IndexError):
+        return None
+
+
+def _date_range(release_date: str, precision: str | None) -> tuple[date, date]:
     parts = [int(p) for p in release_date.split("-")]
     precision = precision or {1: "year", 2: "month"}.get(len(parts), "day")
     year = parts[0]
@@ -36,8 +51,12 @@ def release_range(release_date: str, precision: str | None = None) -> tuple[date
 
 
 def date_label(release_date: str, precision: str | None = None) -> str:
-    """`2026-11-20` -> `20 November 2026`, `2026-11` -> `November 2026`, `2026` -> `2026`."""
-    start, end = release_range(release_date, precision)
+    """`2026-11-20` -> `20 November 2026`, `2026-11` -> `November 2026`, `2026` -> `2026`;
+    an unusable date -> `date unknown`."""
+    found = release_range(release_date, precision)
+    if found is None:
+        return UNKNOWN_DATE_LABEL
+    start, end = found
     if start == end:
         return f"{start.day} {MONTHS[start.month - 1]} {start.year}"
     if start.month == end.month:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -11,6 +12,8 @@ EDITION = re.compile(
     r"\s*[\)\]]?\s*$",
     re.IGNORECASE,
 )
+KEY_BYTES = 600  # PostgreSQL indexes at most 2,704 bytes a row; a character is up to 4
+KEY_PREFIX = 120
 
 
 def normalize_title(title: str) -> str:
@@ -24,6 +27,13 @@ def normalize_title(title: str) -> str:
 
 
 def dedupe_key(title: str, artist_ids: list[str], release_date: str, total_tracks: int) -> str:
-    """Same normalized title, same artists, same date, same track count: the same release."""
+    """Same normalized title, same artists, same date, same track count: the same release.
+
+    A key over KEY_BYTES (a 2,000-character title) becomes its start plus a hash of the whole,
+    so it still tells releases apart and fits any database's index.
+    """
     artists = ",".join(sorted(set(artist_ids)))
-    return f"{normalize_title(title)}|{artists}|{release_date}|{total_tracks}"[:700]
+    key = f"{normalize_title(title)}|{artists}|{release_date}|{total_tracks}"
+    if len(key.encode()) <= KEY_BYTES:
+        return key
+    return f"{key[:KEY_PREFIX]}#{hashlib.sha256(key.encode()).hexdigest()}"

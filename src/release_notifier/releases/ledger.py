@@ -31,29 +31,30 @@ def announce_cutoff(user: User, now: datetime, lookback_days: int) -> date:
 
 
 def release_from_item(item: dict[str, Any], now: datetime) -> Release:
-    """A Release row from a Spotify simplified album object."""
-    start, end = release_range(item["release_date"], item.get("release_date_precision"))
+    """A Release row from a Spotify simplified album object. Names are kept whole; a date no
+    calendar holds ("0000") is stored as written with an unknown day range."""
+    release_date = str(item.get("release_date") or "")
+    precision = str(item.get("release_date_precision") or "day")[:8]
+    days = release_range(release_date, item.get("release_date_precision"))
     artists = [{"id": a.get("id") or "", "name": a.get("name") or ""} for a in item["artists"]]
     images = item.get("images") or []
     image = min(images, key=lambda i: abs((i.get("width") or 300) - 300)) if images else None
+    name = str(item.get("name") or "")
     return Release(
         id=item["id"],
-        name=item["name"],
-        album_type=str(item.get("album_type") or "album").lower(),
-        release_date=item["release_date"],
-        release_date_precision=item.get("release_date_precision") or "day",
-        date_start=start,
-        date_end=end,
+        name=name,
+        album_type=str(item.get("album_type") or "album").lower()[:32],
+        release_date=release_date,
+        release_date_precision=precision,
+        date_start=days[0] if days else None,
+        date_end=days[1] if days else None,
         total_tracks=int(item.get("total_tracks") or 0),
         image_url=image["url"] if image else None,
         spotify_url=(item.get("external_urls") or {}).get("spotify")
         or f"https://open.spotify.com/album/{item['id']}",
         artists=artists,
         dedupe_key=dedupe_key(
-            item["name"],
-            [a["id"] for a in artists],
-            item["release_date"],
-            int(item.get("total_tracks") or 0),
+            name, [a["id"] for a in artists], release_date, int(item.get("total_tracks") or 0)
         ),
         first_seen_at=now,
     )
@@ -109,14 +110,18 @@ def add_entry(
     now: datetime,
     lookback_days: int,
 ) -> None:
-    """Put a release in one user's ledger once (a collaboration reached twice stays one entry)."""
+    """Put a release in one user's ledger once (a collaboration reached twice stays one entry).
+
+    A release of unknown date reaches a ledger only when the check found it new (see checks.py),
+    so it is pending."""
     cutoff = announce_cutoff(user, now, lookback_days)
+    recent = release.date_end is None or release.date_end >= cutoff
     insert_missing(
         session,
         LedgerEntry,
         user_id=user.id,
         release_id=release.id,
-        status=PENDING if release.date_end >= cutoff else BACK_CATALOGUE,
+        status=PENDING if recent else BACK_CATALOGUE,
         group=group,
         via_artist_id=artist_id,
         created_at=now,

@@ -16,6 +16,7 @@ BASE62 = string.digits + string.ascii_letters
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 VARIOUS_ARTISTS_ID = "0LyfQWJT6nXafLPZqxe9Of"
 GROUPS = ("album", "single", "compilation", "appears_on")
+YEAR_ZERO = "0000"
 PRECISION_BY_LENGTH = {4: "year", 7: "month", 10: "day"}
 DATE_FORMAT_BY_PRECISION = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
 
@@ -42,10 +43,15 @@ def is_spotify_id(value: str) -> bool:
 
 
 def release_date_precision(release_date: str, precision: str | None) -> str:
-    """The precision a release date is written in; it must agree with the date's own form."""
+    """The precision a release date is written in; it must agree with the date's own form.
+
+    `"0000"` (precision year) is allowed: Spotify serves it on some albums (2026 as observed).
+    """
     derived = PRECISION_BY_LENGTH.get(len(release_date))
     if derived is None or (precision is not None and precision != derived):
         raise ValueError(f"release_date {release_date!r} does not match precision {precision!r}")
+    if release_date == YEAR_ZERO:
+        return derived
     try:
         date.fromisoformat(
             {"year": "{}-01-01", "month": "{}-01", "day": "{}"}[derived].format(release_date)

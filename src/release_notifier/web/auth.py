@@ -125,7 +125,7 @@ def link_account(
                 context.settings,
                 pending=pending,
                 account_id=account_id,
-                display_name=str(display_name) if display_name else None,
+                display_name=str(display_name)[:200] if display_name else None,
                 refresh_token=tokens.refresh_token,
                 now=now,
             )
