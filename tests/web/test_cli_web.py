@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import smtplib
 import socket
@@ -23,6 +24,9 @@ SECRETS = {
     "CRON_SECRET_KEY": "cron-secret-for-the-serve-test",
     "DB_ENCRYPTION_KEY": Fernet.generate_key().decode(),
 }
+
+SPOTIFY_APP = {"SPOTIPY_CLIENT_ID": "serve-test-id", "SPOTIPY_CLIENT_SECRET": "serve-test-secret"}
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def command_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -99,12 +103,12 @@ def test_serve_refuses_to_start_without_its_secrets_and_names_them(tmp_path: Pat
 
 
 def start_serve(
-    tmp_path: Path, stop_later: list[subprocess.Popen[str]]
+    tmp_path: Path, stop_later: list[subprocess.Popen[str]], **extra: str
 ) -> tuple[subprocess.Popen[str], str]:
-    """`serve --port 0` with its secrets set; returns the process and the URL it prints."""
-    process = release_notifier(
-        "serve", "--port", "0", env=command_env(tmp_path, **SECRETS), cwd=tmp_path
-    )
+    """`serve --port 0` set up in full (secrets, Spotify app; the mail server in command_env);
+    returns the process and the URL it prints."""
+    env = command_env(tmp_path, **SECRETS, **SPOTIFY_APP, **extra)
+    process = release_notifier("serve", "--port", "0", env=env, cwd=tmp_path)
     stop_later.append(process)
     return process, Output(process).wait_for("serving on ").removeprefix("serving on ")
 
@@ -129,6 +133,58 @@ def test_serve_stops_cleanly_on_ctrl_c_the_moment_it_starts(
 ) -> None:
     process, _ = start_serve(tmp_path, stop_later)
     process.send_signal(signal.SIGINT)  # before or while the queue consumer takes the signals
+    assert process.wait(timeout=30) == 0
+
+
+def test_serve_without_spotify_or_mail_warns_naming_each_and_healthz_says_not_set_up(
+    tmp_path: Path, stop_later: list[subprocess.Popen[str]]
+) -> None:
+    env = command_env(tmp_path, **SECRETS, SMTP_HOST="smtp.gmail.com", SCHEDULER_ENABLED="false")
+    process = release_notifier("serve", "--port", "0", env=env, cwd=tmp_path)
+    stop_later.append(process)
+    output = Output(process)
+    url = output.wait_for("serving on ").removeprefix("serving on ")
+    warnings = [line for line in output.seen if "is not set" in line]
+    assert [line.split(" is not set")[0].split()[-1] for line in warnings] == [
+        "SPOTIPY_CLIENT_ID",
+        "SPOTIPY_CLIENT_SECRET",
+        "EMAIL_USER",
+        "EMAIL_PASSWORD",
+    ]
+    health = requests.get(f"{url}/healthz", timeout=10)
+    assert health.status_code == 503
+    assert health.json() == {
+        "status": "not set up",
+        "database": "ok",
+        "missing": ["SPOTIPY_CLIENT_ID", "SPOTIPY_CLIENT_SECRET", "EMAIL_USER", "EMAIL_PASSWORD"],
+    }
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+
+
+def test_serve_behind_a_trusted_proxy_limits_each_forwarded_client_on_its_own(
+    tmp_path: Path, stop_later: list[subprocess.Popen[str]]
+) -> None:
+    process, url = start_serve(tmp_path, stop_later, TRUST_PROXY_HEADERS="true")
+    with requests.Session() as browser:
+        token = CSRF.search(browser.get(f"{url}/", timeout=10).text).group(1)
+        statuses = [
+            browser.post(
+                f"{url}/signup",
+                data={"email": f"p{n}@example.com", "csrf_token": token},
+                headers={  # as Caddy or nginx send them for six different people
+                    "X-Forwarded-For": f"203.0.113.{n}",
+                    "X-Forwarded-Proto": "https",
+                    "X-Forwarded-Host": "releases.example.com",
+                    "Referer": "https://releases.example.com/",
+                },
+                allow_redirects=False,
+                timeout=10,
+            ).status_code
+            for n in range(6)
+        ]
+    assert statuses == [303] * 6  # waitress used to drop the headers: one client, then 429
+    process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
 
 

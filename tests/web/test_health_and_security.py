@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 
 from release_notifier.db import Database
@@ -30,6 +31,33 @@ def test_healthz_is_503_when_the_database_does_not_answer(
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "missing"),
+    [
+        ({"spotipy_client_secret": ""}, ["SPOTIPY_CLIENT_SECRET"]),
+        ({"smtp_host": "smtp.gmail.com"}, ["EMAIL_USER", "EMAIL_PASSWORD"]),
+        ({"email_user": "me@example.com"}, ["EMAIL_PASSWORD"]),
+        ({"smtp_host": "relay.internal"}, []),  # a relay that takes mail without a login
+    ],
+)
+def test_healthz_is_503_not_set_up_naming_the_settings_people_need(
+    emulator: SpotifyEmulator,
+    smtp: MailCatcher,
+    tmp_path: Path,
+    sqlite_url: str,
+    overrides: dict[str, str],
+    missing: list[str],
+) -> None:
+    settings = web_settings_for(emulator, smtp, tmp_path, database_url=sqlite_url, **overrides)
+    app = create_app(settings)
+    response = app.test_client().get("/healthz")
+    if missing:
+        assert response.status_code == 503
+        assert response.get_json() == {"status": "not set up", "database": "ok", "missing": missing}
+    else:
+        assert response.status_code == 200
 
 
 def test_every_page_carries_the_security_headers(client: FlaskClient) -> None:

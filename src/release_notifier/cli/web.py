@@ -21,6 +21,7 @@ from release_notifier.db import open_database
 from release_notifier.jobs.queue import Queue
 from release_notifier.listening import listen, reason, url_host, url_netloc
 from release_notifier.logs import configure_logging
+from release_notifier.readiness import missing_settings
 from release_notifier.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -55,6 +56,13 @@ def require_production_secrets(settings: Settings) -> None:
             f"{', '.join(missing)} {verb} not set; `serve` needs them (make keys with "
             f"`release-notifier make-key`; see docs/configuration.md), or use --debug"
         )
+
+
+def warn_what_is_not_set_up(settings: Settings) -> None:
+    """One warning per empty setting that people need: `serve` still starts (to be looked at),
+    and /healthz answers 503 "not set up" until they are set."""
+    for item in missing_settings(settings):
+        logger.warning("not set up: %s is not set: %s", item.variable, item.effect)
 
 
 def debug_settings(settings: Settings) -> Settings:
@@ -138,6 +146,7 @@ def serve(host: str, port: int, debug: bool) -> None:
     else:
         require_production_secrets(settings)
     listener = bind(host, port)
+    warn_what_is_not_set_up(settings)
     try:
         restore_on_boot(settings)
     except RestoreError as exc:
