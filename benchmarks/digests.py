@@ -57,6 +57,22 @@ def serve_sink(port: int, ready: Any) -> None:
         controller.stop()
 
 
+@contextmanager
+def discarding_smtp() -> Iterator[int]:
+    """The port of an SMTP sink that accepts and drops every message, in a process of its own."""
+    spawn = multiprocessing.get_context("spawn")
+    port = free_port()
+    ready = spawn.Event()
+    sink = spawn.Process(target=serve_sink, args=(port, ready), daemon=True)
+    sink.start()
+    try:
+        ready.wait(30)
+        yield port
+    finally:
+        sink.terminate()
+        sink.join(5)
+
+
 def seed(database: Database, users: int, follows: int, rng: random.Random) -> None:
     """Users with `follows` follows each and a few pending releases, due for a digest now."""
     artist_ids = [f"artist{n:018d}" for n in range(ARTISTS)]
@@ -199,17 +215,8 @@ def measure_digests(
         seed(database, users, follows, random.Random(100))
         seeded = time.perf_counter() - began
         database.dispose()
-        port = free_port()
-        ready = spawn.Event()
-        sink = spawn.Process(target=serve_sink, args=(port, ready), daemon=True)
-        sink.start()
-        try:
-            ready.wait(30)
-            with spawn.Pool(1) as pool:
-                result = pool.apply(send_all, (url, port))
-        finally:
-            sink.terminate()
-            sink.join(5)
+        with discarding_smtp() as port, spawn.Pool(1) as pool:
+            result = pool.apply(send_all, (url, port))
     database_kind = "postgresql" if postgres_url else "sqlite"
     return {
         "users": users,

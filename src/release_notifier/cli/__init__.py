@@ -25,6 +25,7 @@ COMMANDS = {
     "import-seed": "release_notifier.cli.backup:import_seed_command",
     "emulator": "release_notifier.cli.sandbox:emulator_command",
     "rotate-key": "release_notifier.cli.security:rotate_key",
+    "copy-database": "release_notifier.cli.transfer:copy_database_command",
 }
 
 
