@@ -6,6 +6,7 @@ One Spotify account maps to one subscription; one email address maps to one subs
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -27,9 +28,9 @@ from release_notifier.db.models import (
     PendingSignup,
     User,
 )
-from release_notifier.links import BadLink, read_token
+from release_notifier.links import BadLink, address_tag, read_token
 from release_notifier.logs import mask_email
-from release_notifier.notices import queue_notice
+from release_notifier.notices import queue_notice, queue_settings_link
 from release_notifier.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -50,8 +51,9 @@ class SignupRefused(Exception):
 
 class LinkOutcome(Enum):
     CREATED = "created"  # new subscription: a confirmation email is on its way
-    CONFIRM_AGAIN = "confirm_again"  # known but unconfirmed address: confirmation sent again
-    RELINKED = "relinked"  # confirmed subscription: Spotify linked again, history kept
+    CONFIRM_AGAIN = "confirm_again"  # unconfirmed subscription: confirmation sent again
+    ADDRESS_KNOWN = "address_known"  # nothing changes; the owner gets an email about it
+    RELINKED = "relinked"  # from a signed link: Spotify linked again, history kept
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,18 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 def user_for_link(session: Session, settings: Settings, purpose: str, token: str) -> User | None:
     """The user a signed link names; BadLink when forged or expired, None when they are gone.
 
-    A link issued before the user's `link_version` changed is treated as forged.
+    A link issued before the user's `link_version` changed is treated as forged, and so is a
+    confirm link mailed to another address than the user's.
     """
     target = read_token(settings, purpose, token)
     user = session.get(User, target.user_id)
     if user is None:
         return None
     if user.link_version != target.version:
+        raise BadLink("invalid")
+    if target.address_tag is not None and not hmac.compare_digest(
+        target.address_tag, address_tag(settings, user.email)
+    ):
         raise BadLink("invalid")
     return user
 
@@ -154,33 +161,36 @@ def link_spotify_account(
     refresh_token: str | None,
     now: datetime,
 ) -> LinkResult:
-    """Attach a Spotify account to the subscription the pending signup names.
+    """Attach a Spotify account to the subscription the pending signup names, if it may be.
 
-    A known address keeps its history. A Spotify account already subscribed under another
-    confirmed address is refused, as is a new Spotify account for a confirmed address through the
-    public form (that change goes through the re-link link in the person's own email).
+    Only the address owner changes an existing subscription, from a link in their email: a
+    re-link link attaches any account. Through the public form, an address that has a
+    subscription keeps it as it is (its owner gets an email instead), except that an unconfirmed
+    one may take a fresh token of its own Spotify account; an unconfirmed subscription of this
+    Spotify account moves to the newly typed address, which invalidates its earlier links. A
+    Spotify account already subscribed under another confirmed address is refused.
     """
     by_account = session.scalar(select(User).where(User.spotify_account_id == account_id))
     if pending.user_id is not None:
-        user = session.get(User, pending.user_id)
-        if user is None:
-            raise SignupRefused("This subscription no longer exists. Please sign up again.")
+        user = relinked_user(session, pending.user_id, by_account)
+        outcome = LinkOutcome.RELINKED
     else:
         assert pending.email is not None
-        user = find_user_by_email(session, pending.email) or by_account
-
-    if by_account is not None and user is not None and by_account.id != user.id:
-        raise SignupRefused(
-            f"This Spotify account already has a subscription, for "
-            f"{mask_email(by_account.email)}. Use the settings link in one of its emails to "
-            f"manage it."
-        )
-    if user is None:
-        assert pending.email is not None
-        user = create_user(session, settings, pending.email, now)
-        outcome = LinkOutcome.CREATED
-    else:
-        outcome = reuse_subscription(user, pending, account_id)
+        by_email = find_user_by_email(session, pending.email)
+        taken = by_account is not None and by_account.confirmed_at is not None
+        if taken and by_account is not by_email:
+            assert by_account is not None
+            raise SignupRefused(already_subscribed_message(by_account))
+        if by_email is not None:
+            outcome = known_address_outcome(by_email, account_id)
+            if outcome is not LinkOutcome.CONFIRM_AGAIN:
+                return LinkResult(user=by_email, outcome=outcome)
+            user = by_email
+        elif by_account is not None:
+            user, outcome = by_account, LinkOutcome.CONFIRM_AGAIN
+            move_to_address(user, pending.email)
+        else:
+            user, outcome = create_user(session, settings, pending.email, now), LinkOutcome.CREATED
     store_spotify_link(
         session,
         settings,
@@ -194,26 +204,41 @@ def link_spotify_account(
     return LinkResult(user=user, outcome=outcome)
 
 
-def reuse_subscription(user: User, pending: PendingSignup, account_id: str) -> LinkOutcome:
-    """Decide how a known subscription takes a new link; raise when the change is not allowed."""
-    from_signed_link = pending.user_id is not None
-    account_changes = user.spotify_account_id not in (None, account_id)
+def already_subscribed_message(user: User) -> str:
+    return (
+        f"This Spotify account already has a subscription, for {mask_email(user.email)}. Use "
+        f"the settings link in one of its emails to manage it."
+    )
+
+
+def relinked_user(session: Session, user_id: int, by_account: User | None) -> User:
+    """The subscription a signed re-link names; refused when the account belongs to another."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise SignupRefused("This subscription no longer exists. Please sign up again.")
+    if by_account is not None and by_account.id != user.id:
+        raise SignupRefused(already_subscribed_message(by_account))
+    return user
+
+
+def known_address_outcome(user: User, account_id: str) -> LinkOutcome:
+    """A public signup for an address that has a subscription changes nothing of it, except
+    that an unconfirmed one of this very Spotify account takes the fresh token."""
     if user.confirmed_at is not None:
-        if account_changes and not from_signed_link:
-            raise SignupRefused(
-                "This address is already subscribed with another Spotify account. To switch "
-                "accounts, use “Re-link Spotify” on your settings page (linked from every email)."
-            )
-        if pending.email is not None and pending.email != user.email:
-            raise SignupRefused(
-                f"This Spotify account already has a subscription, for {mask_email(user.email)}. "
-                f"Use the settings link in one of its emails to manage it."
-            )
-        user.unsubscribed_at = None
-        return LinkOutcome.RELINKED
-    if pending.email is not None:
-        user.email = pending.email  # unconfirmed: the newest address typed for this account wins
-    return LinkOutcome.CONFIRM_AGAIN
+        return LinkOutcome.ADDRESS_KNOWN
+    if user.spotify_account_id == account_id:
+        return LinkOutcome.CONFIRM_AGAIN
+    logger.info("user %s: a signup with another Spotify account changed nothing", user.id)
+    return LinkOutcome.ADDRESS_KNOWN
+
+
+def move_to_address(user: User, email: str) -> None:
+    """An unconfirmed subscription takes the newest address typed for its Spotify account;
+    every link mailed before (to the old address) stops working."""
+    if user.email != email:
+        user.email = email
+        user.link_version = new_link_version()
+        logger.info("user %s: unconfirmed subscription moved to a new address", user.id)
 
 
 def create_user(session: Session, settings: Settings, email: str, now: datetime) -> User:
@@ -367,3 +392,13 @@ def request_confirmation(session: Session, user: User, now: datetime) -> bool:
     """Queue the double opt-in email; one per signup attempt. False when already queued."""
     queued: bool = queue_notice(session, user, "confirm", now.isoformat())
     return queued
+
+
+def tell_address_owner(session: Session, result: LinkResult, now: datetime) -> bool:
+    """The email a signup's outcome calls for: a confirmation for a subscription waiting for
+    one, a settings link for one that exists (nothing for a re-link). True when one was queued."""
+    if result.outcome is LinkOutcome.RELINKED:
+        return False
+    if result.user.confirmed_at is not None:
+        return queue_settings_link(session, result.user, now)
+    return request_confirmation(session, result.user, now)

@@ -1,11 +1,15 @@
 """Signed links in emails. Each purpose has its own salt; only unsubscribe links never expire.
 
 A link carries the user id and the user's `link_version`; bumping the version revokes every
-link issued before (used when a user deletes their data and signs up again).
+link issued before (when a user deletes their data and signs up again, or when an unconfirmed
+subscription moves to another address). A confirm link also carries a keyed tag of the address it
+was mailed to, so it confirms that address and no other.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
@@ -27,6 +31,7 @@ class BadLink(Exception):
 class LinkTarget:
     user_id: int
     version: int
+    address_tag: str | None = None  # confirm links: address_tag() of the address mailed to
 
 
 PURPOSES = {  # purpose -> (salt, settings attribute with max age in days, or None: never expires)
@@ -35,6 +40,13 @@ PURPOSES = {  # purpose -> (salt, settings attribute with max age in days, or No
     "relink": ("release-notifier.relink", "relink_link_max_age_days"),
     "unsubscribe": ("release-notifier.unsubscribe", None),
 }
+ADDRESS_BOUND = frozenset({"confirm"})  # purposes whose links name the address mailed to
+
+
+def address_tag(settings: Settings, address: str) -> str:
+    """A short keyed digest of an address: the link proves where it went without showing it."""
+    message = f"release-notifier.address:{address}".encode()
+    return hmac.new(settings.flask_secret_key.encode(), message, hashlib.sha256).hexdigest()[:20]
 
 
 def _serializer(settings: Settings, purpose: str) -> URLSafeSerializer | URLSafeTimedSerializer:
@@ -45,9 +57,16 @@ def _serializer(settings: Settings, purpose: str) -> URLSafeSerializer | URLSafe
     return URLSafeTimedSerializer(settings.flask_secret_key, salt=salt)
 
 
-def make_token(settings: Settings, purpose: str, user_id: int, version: int = 1) -> str:
-    """A URL-safe signed token naming the user, for one purpose."""
-    return str(_serializer(settings, purpose).dumps([user_id, version]))
+def make_token(
+    settings: Settings, purpose: str, user_id: int, version: int = 1, *, address: str | None = None
+) -> str:
+    """A URL-safe signed token naming the user, for one purpose (and the address, for confirm)."""
+    payload: list[int | str] = [user_id, version]
+    if purpose in ADDRESS_BOUND:
+        if address is None:
+            raise ValueError(f"a {purpose} link must name the address it is mailed to")
+        payload.append(address_tag(settings, address))
+    return str(_serializer(settings, purpose).dumps(payload))
 
 
 def read_token(settings: Settings, purpose: str, token: str) -> LinkTarget:
@@ -63,16 +82,25 @@ def read_token(settings: Settings, purpose: str, token: str) -> LinkTarget:
         raise BadLink("expired") from None
     except BadSignature:
         raise BadLink("invalid") from None
-    if (
-        not isinstance(payload, list)
-        or len(payload) != 2
-        or not all(isinstance(part, int) for part in payload)
-    ):
+    return _target(purpose, payload)
+
+
+def _target(purpose: str, payload: object) -> LinkTarget:
+    """The payload's parts, checked for shape: [id, version] (+ address tag when bound)."""
+    bound = purpose in ADDRESS_BOUND
+    if not isinstance(payload, list) or len(payload) != (3 if bound else 2):
         raise BadLink("invalid")
-    return LinkTarget(user_id=payload[0], version=payload[1])
+    if not all(isinstance(part, int) for part in payload[:2]):
+        raise BadLink("invalid")
+    if bound and not isinstance(payload[2], str):
+        raise BadLink("invalid")
+    return LinkTarget(payload[0], payload[1], payload[2] if bound else None)
 
 
-def link_url(settings: Settings, purpose: str, user_id: int, version: int = 1) -> str:
+def link_url(
+    settings: Settings, purpose: str, user_id: int, version: int = 1, *, address: str | None = None
+) -> str:
     """The absolute URL under PUBLIC_BASE_URL for a purpose: /confirm/<t>, /settings/<t>, ..."""
     path = {"relink": "auth/relink"}.get(purpose, purpose)
-    return f"{settings.public_base_url}/{path}/{make_token(settings, purpose, user_id, version)}"
+    token = make_token(settings, purpose, user_id, version, address=address)
+    return f"{settings.public_base_url}/{path}/{token}"

@@ -1,4 +1,5 @@
-"""Non-digest emails: confirm, re-link and expiry reminders, each sent at most once per key.
+"""Non-digest emails: confirm, re-link, expiry reminders and settings links, each sent at most
+once per key.
 
 A notice is queued as a row, claimed before it is sent, and marked sent after the SMTP server
 accepts it; a claim left behind by a crash is retried once it lapses.
@@ -25,8 +26,10 @@ from release_notifier.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("confirm", "relink", "expiry_reminder")
+KINDS = ("confirm", "relink", "expiry_reminder", "settings_link")
 CLAIM = timedelta(minutes=5)
+# At most one settings link per address in this long, however many people ask for one.
+SETTINGS_LINK_INTERVAL = timedelta(minutes=5)
 REFRESH_TOKEN_LIFETIME = timedelta(days=183)  # six months after the original authorization
 
 
@@ -44,6 +47,21 @@ def queue_notice(session: Session, user: User, kind: str, key: str) -> bool:
     return True
 
 
+def queue_settings_link(session: Session, user: User, now: datetime) -> bool:
+    """Queue an email with a fresh settings link, unless one was queued in the last few minutes
+    (the earlier one still works). False when nothing was queued."""
+    recent = session.scalar(
+        select(Notice.id).where(
+            Notice.user_id == user.id,
+            Notice.kind == "settings_link",
+            Notice.created_at > now - SETTINGS_LINK_INTERVAL,
+        )
+    )
+    if recent is not None:
+        return False
+    return queue_notice(session, user, "settings_link", now.isoformat())
+
+
 def token_expires_at(user: User) -> datetime | None:
     """When the user's Spotify refresh token dies (six months after they authorized)."""
     return user.authorized_at + REFRESH_TOKEN_LIFETIME if user.authorized_at else None
@@ -57,8 +75,20 @@ def footer_links(settings: Settings, user_id: int, link_version: int) -> dict[st
 
 
 def notice_context(settings: Settings, user: User, kind: str) -> dict[str, Any]:
+    if kind == "settings_link":
+        return {
+            **footer_links(settings, user.id, user.link_version),
+            "unsubscribed": user.unsubscribed_at is not None,
+            "relink_url": link_url(settings, "relink", user.id, user.link_version)
+            if user.needs_relink_since is not None or user.refresh_token_enc is None
+            else "",
+        }
     if kind == "confirm":
-        return {"confirm_url": link_url(settings, "confirm", user.id, user.link_version)}
+        return {
+            "confirm_url": link_url(
+                settings, "confirm", user.id, user.link_version, address=user.email
+            )
+        }
     context: dict[str, Any] = {
         "relink_url": link_url(settings, "relink", user.id, user.link_version),
         **footer_links(settings, user.id, user.link_version),
@@ -70,8 +100,13 @@ def notice_context(settings: Settings, user: User, kind: str) -> dict[str, Any]:
 
 
 def _may_receive(user: User, kind: str) -> bool:
-    """Only the confirm email goes to an unconfirmed address; nothing to a rejected or gone one."""
-    if user.mail_rejected_at is not None or user.unsubscribed_at is not None:
+    """Only the confirm email goes to an unconfirmed address; nothing to a rejected one; to one
+    that unsubscribed only the settings link somebody asked for (it is how they come back)."""
+    if user.mail_rejected_at is not None:
+        return False
+    if kind == "settings_link":
+        return user.confirmed_at is not None
+    if user.unsubscribed_at is not None:
         return False
     return kind == "confirm" or user.confirmed_at is not None
 

@@ -76,11 +76,23 @@ def expiry_reminder(**overrides: Any) -> dict[str, Any]:
     return values
 
 
+def settings_link(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "settings_url": f"{BASE}/settings/tok-settings",
+        "unsubscribe_url": f"{BASE}/unsubscribe/tok-unsub",
+        "unsubscribed": False,
+        "relink_url": "",
+    }
+    values.update(overrides)
+    return values
+
+
 CONTEXTS = {
     "digest": digest,
     "confirm": confirm,
     "relink": relink,
     "expiry_reminder": expiry_reminder,
+    "settings_link": settings_link,
 }
 # A link each kind must carry in both parts.
 KEY_LINKS = {
@@ -88,4 +100,5 @@ KEY_LINKS = {
     "confirm": f"{BASE}/confirm/tok-confirm",
     "relink": f"{BASE}/relink/tok-relink",
     "expiry_reminder": f"{BASE}/relink/tok-relink",
+    "settings_link": f"{BASE}/settings/tok-settings",
 }

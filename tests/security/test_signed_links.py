@@ -20,6 +20,7 @@ from release_notifier.settings import Settings, load_settings
 
 START = datetime(2026, 11, 25, 12, 0)
 SECRET = "links-test-secret"
+ANA = "ana@example.com"
 
 
 def settings(**overrides: object) -> Settings:
@@ -30,7 +31,7 @@ def settings(**overrides: object) -> Settings:
 def test_a_link_made_for_one_purpose_is_refused_for_every_other(
     made_for: str, used_for: str
 ) -> None:
-    token = make_token(settings(), made_for, 7, 3)
+    token = make_token(settings(), made_for, 7, 3, address=ANA)
 
     with pytest.raises(BadLink, match="invalid"):
         read_token(settings(), used_for, token)
@@ -50,7 +51,7 @@ def test_sessions_csrf_tokens_and_every_link_purpose_use_separate_salts() -> Non
         with pytest.raises(BadLink):
             read_token(settings(), purpose, str(cookie))
         with pytest.raises(Exception, match="Signature"):
-            session_serializer.loads(make_token(settings(), purpose, 7, 3))
+            session_serializer.loads(make_token(settings(), purpose, 7, 3, address=ANA))
 
 
 LIFETIMES: list[tuple[str, dict[str, int], timedelta | None]] = [
@@ -69,7 +70,7 @@ def test_each_link_lives_exactly_as_long_as_documented(
 ) -> None:
     configured = settings(**overrides)
     with time_machine.travel(START, tick=False) as clock:
-        token = make_token(configured, purpose, 7, 3)
+        token = make_token(configured, purpose, 7, 3, address=ANA)
         if lifetime is None:
             clock.shift(timedelta(days=3650))
             assert read_token(configured, purpose, token).user_id == 7

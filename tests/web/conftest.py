@@ -170,7 +170,8 @@ def signed_path(app: Flask, purpose: str, user: User, version: int | None = None
     from release_notifier.links import link_url
 
     settings = app.extensions["release_notifier"].settings
-    url = link_url(settings, purpose, user.id, user.link_version if version is None else version)
+    version = user.link_version if version is None else version
+    url = link_url(settings, purpose, user.id, version, address=user.email)
     return url.removeprefix(PUBLIC_URL)
 
 

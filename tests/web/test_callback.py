@@ -162,12 +162,12 @@ def test_a_confirmed_address_cannot_switch_spotify_accounts_through_the_form(
     before = only_user(database)
     other = emulator.add_account("ben", display_name="Ben")
     page = flow.sign_up("ana@example.com", other)
-    assert page.status_code == 409
-    assert "Re-link Spotify" in page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Check your inbox" in page.get_data(as_text=True)
     assert only_user(database).spotify_account_id == before.spotify_account_id
 
 
-def test_signing_up_again_relinks_and_keeps_the_history(
+def test_signing_up_again_as_a_subscriber_changes_nothing_and_mails_a_settings_link(
     flow: SignupFlow, database: Database, smtp: MailCatcher, listener: str
 ) -> None:
     flow.sign_up("ana@example.com", listener)
@@ -179,13 +179,18 @@ def test_signing_up_again_relinks_and_keeps_the_history(
     before = only_user(database)
     page = flow.sign_up("ana@example.com", listener)
     assert page.status_code == 200
-    assert "Spotify is linked again" in page.get_data(as_text=True)
+    assert "Check your inbox" in page.get_data(as_text=True)
     after = only_user(database)
-    assert after.id == before.id
-    assert (after.confirmed_at, after.last_digest_at) == (confirmed_at, confirmed_at)
-    assert after.needs_relink_since is None
-    assert after.refresh_token_enc != before.refresh_token_enc
-    assert len(smtp.messages) == 1  # no second welcome
+    assert (after.id, after.refresh_token_enc, after.needs_relink_since) == (
+        before.id,
+        before.refresh_token_enc,
+        before.needs_relink_since,
+    )
+    _welcome, settings_mail = smtp.to("ana@example.com")
+    assert settings_mail.message["Subject"] == "Your Release Notifier settings link"
+    paths = links_in(settings_mail)
+    assert any(path.startswith("/settings/") for path in paths)
+    assert any(path.startswith("/auth/relink/") for path in paths)  # the link needs renewing
 
 
 def test_an_unconfirmed_address_signing_up_again_gets_a_new_confirmation(

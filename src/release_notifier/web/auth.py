@@ -129,9 +129,8 @@ def link_account(
                 refresh_token=tokens.refresh_token,
                 now=now,
             )
-            if result.outcome is not accounts.LinkOutcome.RELINKED:
-                accounts.request_confirmation(session, result.user, now)
-            user_id, email = result.user.id, result.user.email
+            accounts.tell_address_owner(session, result, now)
+            user_id = result.user.id
     except accounts.SignupRefused as exc:
         return message_page("This Spotify account cannot be linked here", str(exc), 409)
     back_up_after("spotify link")
@@ -142,10 +141,16 @@ def link_account(
             "broken will be in your next digest.",
         )
     context.queue.enqueue_notices(user_id)
+    return check_inbox_page(pending.email or "")
+
+
+def check_inbox_page(email: str) -> PageResponse:
+    """The one answer to every signup, whether or not the address has a subscription: what
+    happened is said in the email, which only the address owner reads."""
     return message_page(
         "Check your inbox",
-        f"We sent a confirmation link to {email}. Open it (on any device) and "
-        f"press “Confirm”. Until then we send nothing else to that address.",
+        f"We sent an email to {email}. Open the link in it (on any device) to finish. "
+        f"Until then nothing changes, and we send nothing else to that address.",
         links=outbox_links(),
     )
 
