@@ -187,7 +187,7 @@ def test_signing_up_again_as_a_subscriber_changes_nothing_and_mails_a_settings_l
         before.needs_relink_since,
     )
     _welcome, settings_mail = smtp.to("ana@example.com")
-    assert settings_mail.message["Subject"] == "Your Release Notifier settings link"
+    assert str(settings_mail.message["Subject"]).endswith("settings link")
     paths = links_in(settings_mail)
     assert any(path.startswith("/settings/") for path in paths)
     assert any(path.startswith("/auth/relink/") for path in paths)  # the link needs renewing
