@@ -75,6 +75,8 @@ class User(Base):
     mail_rejected_at: Mapped[datetime | None] = mapped_column(DateTime)
     mail_rejected_reason: Mapped[str | None] = mapped_column(String(300))
     link_version: Mapped[int] = mapped_column(Integer, default=1)  # bump to revoke signed links
+    # The secret in the subscriber's feed URLs (random; made when first shown, replaced on rotate).
+    feed_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Releases dated before this are never announced to this user (signup minus the lookback,
     # or the original app's `last_ran` for imported users).
     announce_since: Mapped[datetime | None] = mapped_column(DateTime)

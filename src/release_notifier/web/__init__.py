@@ -15,6 +15,7 @@ from release_notifier.settings import ConfigError, Settings
 from release_notifier.web import (
     auth,
     confirm,
+    feeds,
     health,
     outbox,
     preferences,
@@ -57,7 +58,7 @@ def create_app(
     limiter.limit(CONFIRM_LIMIT, methods=["POST"])(confirm.bp)
     csrf.exempt(unsubscribe.one_click)  # RFC 8058: mail providers POST with no session
     csrf.exempt(scheduled.bp)  # authenticated by X-API-KEY, never by a cookie
-    for blueprint in (signup.bp, auth.bp, confirm.bp, preferences.bp, unsubscribe.bp):
+    for blueprint in (signup.bp, auth.bp, confirm.bp, preferences.bp, feeds.bp, unsubscribe.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(scheduled.bp)
     app.register_blueprint(health.bp)

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from release_notifier import accounts
 from release_notifier.clock import utcnow
 from release_notifier.db.models import User
+from release_notifier.feeds import ensure_feed_token, feed_urls
 from release_notifier.links import link_url
 from release_notifier.notices import token_expires_at
 from release_notifier.spotify.oauth import authorize_url
@@ -32,7 +33,8 @@ FORM_EXPIRED = ("Please try again", "The form had expired; reload the page and t
 def render_settings(
     session: Session, user: User, form: PreferencesForm, status: int = 200
 ) -> PageResponse:
-    """The settings page, with what we know: followed artists, when they were read, next digest."""
+    """The settings page, with what we know: followed artists, when they were read, next digest,
+    and the subscriber's feed URLs (their token is made the first time they are shown)."""
     settings = app_context().settings
     now = utcnow()
     return render_template(
@@ -47,6 +49,7 @@ def render_settings(
         followed=accounts.followed_artist_count(session, user),
         next_digest=day_label(accounts.next_digest_on(user, now), now.date()),
         unsubscribe_url=link_url(settings, "unsubscribe", user.id, user.link_version),
+        feeds=feed_urls(settings.public_base_url, ensure_feed_token(user)),
     ), status
 
 
