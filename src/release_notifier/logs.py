@@ -1,4 +1,5 @@
-"""Logging, configured once at start; a filter keeps addresses and tokens out of every record."""
+"""Logging, configured once at start; a filter keeps addresses and tokens out of every record
+and escapes control characters, so a logged value can never start a forged line."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ SECRETISH = re.compile(
     r"[\"']?\s*[=:]\s*[\"']?)([A-Za-z0-9._~+/\-]{6,})"
 )
 BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/\-]+=*")
+# C0 and C1 controls (CR, LF, ESC, NUL...) and the Unicode line and paragraph separators.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def mask_email(address: str) -> str:
@@ -26,12 +30,25 @@ def redact(text: str) -> str:
     return SECRETISH.sub(r"\1[redacted]", text)
 
 
+def escaped_control(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if char in NAMED_CONTROLS:
+        return NAMED_CONTROLS[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def escape_controls(text: str) -> str:
+    """Show control characters as escapes (`\\n`, `\\x1b`): one record, one line, no terminal
+    sequences, whatever a logged value holds."""
+    return CONTROL.sub(escaped_control, text)
+
+
 class RedactingFilter(logging.Filter):
-    """Rewrites each record's final message through `redact`."""
+    """Rewrites each record's final message through `redact` and `escape_controls`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = redact(message)
+        cleaned = escape_controls(redact(message))
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True

@@ -7,7 +7,6 @@ original app (its `site.db.enc`) is recognised and imported into a fresh databas
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
@@ -33,7 +32,7 @@ from release_notifier.backup.fileformat import decrypt_backup
 from release_notifier.backup.local import sync_folder
 from release_notifier.backup.seed_import import import_seed_database, is_seed_database
 from release_notifier.backup.snapshot import copy_database, integrity_problem
-from release_notifier.db import open_database
+from release_notifier.db import create_private_file, open_database
 from release_notifier.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -123,7 +122,7 @@ def restore_bytes(settings: Settings, blob: bytes, *, source: str) -> RestoreRes
     plain = decrypt_backup(settings.token_cipher, blob)
     target.parent.mkdir(parents=True, exist_ok=True)
     with staging_file(target) as staging:
-        staging.write_bytes(plain)
+        create_private_file(staging).write_bytes(plain)  # becomes the database: private
         problem = integrity_problem(staging)
         if problem:
             raise RestoreError(f"the backup is not a sound database: {problem}")
@@ -214,12 +213,11 @@ def swap_in(staging: Path, target: Path) -> Path | None:
 def keep_previous(target: Path, previous: Path) -> None:
     """Copy the current database aside (a consistent copy; the raw file if it is unreadable)."""
     previous.unlink(missing_ok=True)
+    create_private_file(previous)  # a whole copy of the subscribers: private, like the database
     try:
         copy_database(target, previous)
     except sqlite3.DatabaseError:
-        with contextlib.suppress(FileNotFoundError):
-            previous.unlink()
-        shutil.copy2(target, previous)
+        shutil.copyfile(target, previous)
 
 
 def restore_on_boot(settings: Settings) -> bool:

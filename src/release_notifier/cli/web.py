@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import waitress
@@ -91,6 +91,19 @@ def port_option(name: str, default: int, text: str) -> Callable[[FC], FC]:
     )
 
 
+def server_options(app: Flask, *, trust_proxy: bool) -> dict[str, Any]:
+    """waitress's settings for `app`. Its body limit is the app's MAX_CONTENT_LENGTH, so an
+    oversized body is refused (413) as soon as its headers or first bytes arrive, instead of
+    being buffered up to waitress's own 1 GiB before the app sees it. X-Forwarded-* are kept
+    only when TRUST_PROXY_HEADERS says they are ours."""
+    return {
+        "threads": WEB_THREADS,
+        # waitress refuses a body whose size reaches the limit; the app allows exactly its limit.
+        "max_request_body_size": app.config["MAX_CONTENT_LENGTH"] + 1,
+        "clear_untrusted_proxy_headers": not trust_proxy,
+    }
+
+
 def bind(host: str, port: int, option: str = "--port") -> socket.socket:
     """Listen on host:port before anything is printed or started; a busy or refused address
     ends the command with one line that names `option`."""
@@ -111,10 +124,7 @@ def run_server(
     exits. Waitress keeps X-Forwarded-* only when TRUST_PROXY_HEADERS says they are ours.
     """
     server = waitress.create_server(
-        app,
-        sockets=[listener],
-        threads=WEB_THREADS,
-        clear_untrusted_proxy_headers=not trust_proxy,
+        app, sockets=[listener], **server_options(app, trust_proxy=trust_proxy)
     )
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()

@@ -1,5 +1,5 @@
 """Database: models, engine and session, Alembic migrations."""
 
-from release_notifier.db.session import Database, open_database
+from release_notifier.db.session import Database, create_private_file, open_database
 
-__all__ = ["Database", "open_database"]
+__all__ = ["Database", "create_private_file", "open_database"]

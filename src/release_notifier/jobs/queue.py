@@ -18,7 +18,7 @@ from typing import Any
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
-from release_notifier.db import Database
+from release_notifier.db import Database, create_private_file
 from release_notifier.db.models import Run
 from release_notifier.settings import Settings
 
@@ -42,7 +42,7 @@ def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
         )
     path = Path(settings.huey_sqlite_path)
     if not immediate:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(path)  # tasks carry user ids and addresses
     return SqliteHuey(QUEUE_NAME, filename=str(path), results=False, immediate=immediate)
 
 

@@ -14,6 +14,7 @@ from release_notifier.settings import Settings
 
 SIGNUP_LIMIT = "5 per minute;30 per hour"
 CONFIRM_LIMIT = "10 per minute;60 per hour"
+HSTS = "max-age=31536000"  # a year; sent only when PUBLIC_BASE_URL is https
 
 
 def origin(url: str) -> str:
@@ -70,9 +71,15 @@ def configure_security(app: Flask, settings: Settings) -> tuple[CSRFProtect, Lim
         key_prefix="release-notifier-limits",
     )
     policy = content_security_policy(settings)
+    https = settings.public_base_url.startswith("https://")
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
+        if https:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.endpoint != "static":
+            # Pages carry signed links, addresses and CSRF tokens: never kept by any cache.
+            response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
