@@ -3,15 +3,24 @@ and escapes control characters, so a logged value can never start a forged line.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 
-EMAIL = re.compile(r"([A-Za-z0-9._%+\-]{1,64})@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
+# Any script: `ana@bücher.de`, `zoë.müller@example.com`, `用户@例子.广告` (\w is Unicode).
+EMAIL = re.compile(r"([\w.%+\-]{1,64})@((?:[\w\-]+\.)+[\w\-]{2,})")
 SECRETISH = re.compile(
-    r"(?i)((?:access_token|refresh_token|code|client_secret|password|token|api[-_]key)"
+    r"(?i)((?:access_token|refresh_token|code|client_secret|password|token|state|api[-_]key)"
     r"[\"']?\s*[=:]\s*[\"']?)([A-Za-z0-9._~+/\-]{6,})"
 )
 BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/\-]+=*")
+BASIC = re.compile(r"(?i)\b(basic\s+)([A-Za-z0-9+/]{4,}={0,2})")
+# An `Authorization` header's whole value: scheme and credentials.
+AUTHORIZATION = re.compile(
+    r"(?i)(authorization[\"']?\s*[=:]\s*[\"']?)[^\"'\s,;}]+(?:\s+[^\"'\s,;}]+)?"
+)
+# The user and password of `scheme://user:password@host`.
+URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/?#@]+@")
 # C0 and C1 controls (CR, LF, ESC, NUL...) and the Unicode line and paragraph separators.
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -23,10 +32,24 @@ def mask_email(address: str) -> str:
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
+def masked_basic_credentials(match: re.Match[str]) -> str:
+    """`Basic <base64 of user:password>` with the credentials masked; other words after
+    "basic" (as in "basic setup") stay."""
+    try:
+        decoded = base64.b64decode(match.group(2), validate=True)
+    except ValueError:
+        return match.group(0)
+    return f"{match.group(1)}[redacted]" if b":" in decoded else match.group(0)
+
+
 def redact(text: str) -> str:
-    """Mask email addresses, bearer tokens and `name=value` secrets in a log line."""
+    """Mask email addresses (in any script), credentials in URLs, bearer tokens, HTTP Basic
+    credentials and `name=value` secrets (OAuth state and code included) in a log line."""
+    text = URL_CREDENTIALS.sub(r"\1[redacted]@", text)
     text = EMAIL.sub(lambda m: mask_email(m.group(0)), text)
     text = BEARER.sub(r"\1[redacted]", text)
+    text = BASIC.sub(masked_basic_credentials, text)
+    text = AUTHORIZATION.sub(r"\1[redacted]", text)
     return SECRETISH.sub(r"\1[redacted]", text)
 
 

@@ -66,3 +66,33 @@ def test_control_characters_in_any_logged_value_are_escaped(
     logging.getLogger("release_notifier.test").warning("value %s", value)
 
     assert logged.lines[-1] == f"value {shown}"
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("mail for 用户@例子.广告 refused", "mail for 用***@例子.广告 refused"),
+        ("mail for ana@bücher.de refused", "mail for a***@bücher.de refused"),
+        ("mail for zoë.müller@example.com refused", "mail for z***@example.com refused"),
+        (
+            "GET /auth/callback?code=AQBx7r2s&state=pGk3_v9Xw2-LmQ0rTz 200",
+            "GET /auth/callback?code=[redacted]&state=[redacted] 200",
+        ),
+        (
+            "sent Authorization: Basic cmVsYXk6aHVudGVyMg==",  # relay:hunter2
+            "sent Authorization: [redacted]",
+        ),
+        ("Basic cmVsYXk6aHVudGVyMg== sent", "Basic [redacted] sent"),
+        ("basic checks passed", "basic checks passed"),
+        (
+            "connecting to smtp://relay:hunter2@smtp.example.com:587",
+            "connecting to smtp://[redacted]@smtp.example.com:587",
+        ),
+    ],
+)
+def test_addresses_state_and_credentials_in_any_spelling_are_masked(
+    logged: Logged, line: str, shown: str
+) -> None:
+    logging.getLogger("release_notifier.test").warning(line)
+
+    assert logged.lines[-1] == shown
