@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from release_notifier.backup.destinations import Destination, configured_destinations, prune
 from release_notifier.backup.errors import BackupError, require_sqlite
-from release_notifier.backup.fileformat import dated_name, encrypt_database
-from release_notifier.backup.snapshot import snapshot_bytes
+from release_notifier.backup.fileformat import dated_name, encrypt_database, token_time
+from release_notifier.backup.snapshot import record_backup_time, snapshot_bytes
 from release_notifier.clock import utcnow
 from release_notifier.settings import Settings
 
@@ -75,6 +76,8 @@ def create_backup(settings: Settings, *, now: datetime | None = None) -> BackupR
     report = BackupReport(name=dated_name(now or utcnow()), size=len(blob))
     for destination in destinations:
         store_copy(destination, report, blob, keep=settings.backup_keep)
+    if report.copies:
+        remember_backup(source, blob)
     logger.info(
         "backup %s: %d copies, %d failed destinations",
         report.name,
@@ -82,6 +85,15 @@ def create_backup(settings: Settings, *, now: datetime | None = None) -> BackupR
         len(report.failures),
     )
     return report
+
+
+def remember_backup(source: Path, blob: bytes) -> None:
+    """Record in the database when its newest backup was sealed, so that restore can refuse
+    an older one; a failure here only loses that protection, never the backup."""
+    try:
+        record_backup_time(source, token_time(blob))
+    except sqlite3.Error as exc:
+        logger.warning("backup made, but its time could not be recorded in %s: %s", source, exc)
 
 
 def store_copy(destination: Destination, report: BackupReport, blob: bytes, *, keep: int) -> None:

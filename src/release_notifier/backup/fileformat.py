@@ -1,7 +1,9 @@
 """The backup file: the whole SQLite database encrypted with Fernet under DB_ENCRYPTION_KEY.
 
 This is byte-compatible with the original app's `site.db.enc`, so its Dropbox backups restore
-here and ours restore there. Dated copies are named `site-YYYYMMDDTHHMMSSZ.db.enc` (UTC).
+here and ours restore there. Dated copies are named `site-YYYYMMDDTHHMMSSZ.db.enc` (UTC), but a
+name can be changed by anyone who can write the folder: when a backup was taken is read from the
+time Fernet seals inside every token, which its HMAC covers (`read_backup`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from cryptography.fernet import InvalidToken, MultiFernet
 
@@ -45,6 +48,28 @@ def taken_at_from_name(name: str) -> datetime | None:
 def encrypt_database(cipher: MultiFernet, database: bytes) -> bytes:
     """Encrypt a SQLite file's bytes under the first DB_ENCRYPTION_KEY."""
     return cipher.encrypt(database)
+
+
+@dataclass(frozen=True)
+class OpenedBackup:
+    """A backup's SQLite bytes and the moment it was encrypted (naive UTC, to the second)."""
+
+    database: bytes
+    sealed_at: datetime
+
+
+def read_backup(cipher: MultiFernet, blob: bytes) -> OpenedBackup:
+    """Decrypt a backup (see decrypt_backup) and read the time sealed inside it, which no
+    renaming or copying changes and no one without the key can forge."""
+    database = decrypt_backup(cipher, blob)  # verifies the HMAC, which covers the time
+    return OpenedBackup(database, token_time(blob))
+
+
+def token_time(blob: bytes) -> datetime:
+    """The time in a Fernet token's header (naive UTC), unverified: trust it only after the
+    token decrypted, or for a token just made."""
+    seconds = int.from_bytes(base64.urlsafe_b64decode(blob.strip())[1:9], "big")
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
 
 
 def decrypt_backup(cipher: MultiFernet, blob: bytes) -> bytes:

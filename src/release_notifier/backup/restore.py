@@ -3,6 +3,10 @@
 Every check runs on the staging copy first, so a wrong key, a truncated or tampered file or a
 payload that is not a database leaves the current database exactly as it was. A backup of the
 original app (its `site.db.enc`) is recognised and imported into a fresh database instead.
+
+Which backup is newest is read from the time sealed inside each one, never from its name, and
+a backup sealed before the newest one known to hold the current database is refused unless the
+operator allows it: a rollback would bring back subscriptions that were ended since.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from release_notifier.backup.destinations import (
+    Destination,
     StoredBackup,
     configured_destinations,
     is_remote_configured,
@@ -28,10 +34,15 @@ from release_notifier.backup.errors import (
     RestoreError,
     require_sqlite,
 )
-from release_notifier.backup.fileformat import decrypt_backup
+from release_notifier.backup.fileformat import read_backup
 from release_notifier.backup.local import sync_folder
 from release_notifier.backup.seed_import import import_seed_database, is_seed_database
-from release_notifier.backup.snapshot import copy_database, integrity_problem
+from release_notifier.backup.snapshot import (
+    copy_database,
+    integrity_problem,
+    record_backup_time,
+    recorded_backup_time,
+)
 from release_notifier.db import create_private_file, open_database
 from release_notifier.settings import Settings
 
@@ -48,6 +59,7 @@ class RestoreResult:
     target: Path
     from_original_app: bool
     previous: Path | None
+    sealed_at: datetime
 
 
 def restore_target(settings: Settings) -> Path:
@@ -75,14 +87,16 @@ def resolve_restore_file(settings: Settings, file: str, *, allow_outside: bool =
     return resolved
 
 
-def restore_file(settings: Settings, file: str, *, allow_outside: bool = False) -> RestoreResult:
+def restore_file(
+    settings: Settings, file: str, *, allow_outside: bool = False, allow_older: bool = False
+) -> RestoreResult:
     """Restore from a backup file on this machine (see resolve_restore_file for which)."""
     path = resolve_restore_file(settings, file, allow_outside=allow_outside)
-    return restore_bytes(settings, path.read_bytes(), source=str(path))
+    return restore_bytes(settings, path.read_bytes(), source=str(path), allow_older=allow_older)
 
 
 def latest_backup(settings: Settings) -> tuple[StoredBackup, bytes]:
-    """The newest backup held by any configured destination, and its bytes.
+    """The backup sealed last among those held by the configured destinations, and its bytes.
 
     Destinations that cannot be listed are skipped with a warning; when all of them fail
     this raises RestoreError, and NoBackupFound when they answer but hold nothing.
@@ -102,27 +116,66 @@ def latest_backup(settings: Settings) -> tuple[StoredBackup, bytes]:
         if len(failures) == len(destinations):
             raise RestoreError("no destination could be read: " + "; ".join(failures))
         raise NoBackupFound("no backup found at " + ", ".join(d.describe() for d in destinations))
-    newest, index = max(found, key=lambda pair: (pair[0].taken_at, -pair[1]))
-    try:
-        return newest, destinations[index].fetch(newest)
-    except (BackupError, OSError) as exc:
-        raise RestoreError(f"cannot download {newest.location}: {exc}") from None
+    return sealed_last(settings, destinations, found)
 
 
-def restore_latest(settings: Settings) -> RestoreResult:
-    """Restore the newest backup found at any configured destination."""
+def sealed_last(
+    settings: Settings, destinations: list[Destination], found: list[tuple[StoredBackup, int]]
+) -> tuple[StoredBackup, bytes]:
+    """Download every listed backup and keep the one sealed last; on a tie, the first
+    destination's. Anyone who can write a destination can rename a file, so names only set the
+    order of downloads. One that cannot be downloaded or read stops the choice (it may be the
+    newest): RestoreError naming it."""
+    best: tuple[datetime, int, StoredBackup, bytes] | None = None
+    for backup, index in sorted(found, key=lambda pair: (pair[0].taken_at, -pair[1]), reverse=True):
+        try:
+            blob = destinations[index].fetch(backup)
+        except (BackupError, OSError) as exc:
+            raise RestoreError(f"cannot download {backup.location}: {exc}") from None
+        try:
+            sealed_at = read_backup(settings.token_cipher, blob).sealed_at
+        except RestoreError as exc:
+            raise RestoreError(
+                f"{backup.location} cannot be read ({exc}), so the newest backup is not known: "
+                "remove it, or restore a FILE"
+            ) from None
+        if best is None or (sealed_at, -index) > (best[0], -best[1]):
+            best = (sealed_at, index, backup, blob)
+    assert best is not None
+    return best[2], best[3]
+
+
+def restore_latest(settings: Settings, *, allow_older: bool = False) -> RestoreResult:
+    """Restore the backup sealed last among those at the configured destinations."""
     restore_target(settings)
     backup, blob = latest_backup(settings)
-    return restore_bytes(settings, blob, source=backup.location)
+    return restore_bytes(settings, blob, source=backup.location, allow_older=allow_older)
 
 
-def restore_bytes(settings: Settings, blob: bytes, *, source: str) -> RestoreResult:
+def refuse_rollback(target: Path, sealed_at: datetime) -> None:
+    """RestoreError when the backup was sealed before the newest backup known to hold the
+    database at `target` (one taken of it, or the one it was restored from)."""
+    newest = recorded_backup_time(target)
+    if newest is not None and sealed_at < newest:
+        raise RestoreError(
+            f"the backup was sealed at {sealed_at:%Y-%m-%d %H:%M:%S} UTC, before the newest "
+            f"backup of the current database ({newest:%Y-%m-%d %H:%M:%S} UTC): restoring it "
+            "would bring back what changed since, such as people who unsubscribed; pass "
+            "--allow-older to restore it anyway"
+        )
+
+
+def restore_bytes(
+    settings: Settings, blob: bytes, *, source: str, allow_older: bool = False
+) -> RestoreResult:
     """Check and prepare the backup in a staging file, then swap it in for the database."""
     target = restore_target(settings)
-    plain = decrypt_backup(settings.token_cipher, blob)
+    opened = read_backup(settings.token_cipher, blob)
+    if not allow_older:
+        refuse_rollback(target, opened.sealed_at)
     target.parent.mkdir(parents=True, exist_ok=True)
     with staging_file(target) as staging:
-        create_private_file(staging).write_bytes(plain)  # becomes the database: private
+        create_private_file(staging).write_bytes(opened.database)  # the database: private
         problem = integrity_problem(staging)
         if problem:
             raise RestoreError(f"the backup is not a sound database: {problem}")
@@ -131,6 +184,7 @@ def restore_bytes(settings: Settings, blob: bytes, *, source: str) -> RestoreRes
             rebuild_from_original(settings, staging)
         else:
             migrate_forward(staging)
+        record_backup_time(staging, opened.sealed_at)
         previous = swap_in(staging, target)
     logger.info(
         "restored the database %s from %s%s",
@@ -138,7 +192,7 @@ def restore_bytes(settings: Settings, blob: bytes, *, source: str) -> RestoreRes
         source,
         " (a backup of the original app, imported)" if from_original else "",
     )
-    return RestoreResult(source, target, from_original, previous)
+    return RestoreResult(source, target, from_original, previous, opened.sealed_at)
 
 
 @contextmanager

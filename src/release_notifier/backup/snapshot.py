@@ -6,6 +6,7 @@ import logging
 import sqlite3
 import tempfile
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 from release_notifier.backup.fileformat import SQLITE_HEADER
@@ -13,6 +14,9 @@ from release_notifier.backup.fileformat import SQLITE_HEADER
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 15.0
+# In `state`: when the newest backup known to hold this database's data was sealed (a backup
+# taken of it, or the one it was restored from). Restore refuses anything older.
+BACKUP_SEALED_KEY = "backup_sealed_at"
 
 
 def copy_database(source: Path, target: Path) -> None:
@@ -62,3 +66,32 @@ def snapshot_bytes(source: Path) -> bytes:
         if problem:
             raise ValueError(problem)
         return copy.read_bytes()
+
+
+def recorded_backup_time(path: Path) -> datetime | None:
+    """BACKUP_SEALED_KEY of the database at `path`; None when there is no file, no such record
+    or the file cannot be read (a broken database must stay restorable)."""
+    if not path.is_file():
+        return None
+    uri = readonly_uri(path)
+    if not Path(f"{path}-wal").exists():
+        uri += "&immutable=1"  # nothing pending in a WAL: read without making -shm or -wal
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as connection:
+            row = connection.execute(
+                "SELECT value FROM state WHERE key = ?", (BACKUP_SEALED_KEY,)
+            ).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+    except (sqlite3.DatabaseError, ValueError) as exc:
+        logger.warning("cannot read when %s was last backed up: %s", path, exc)
+        return None
+
+
+def record_backup_time(path: Path, sealed_at: datetime) -> None:
+    """Set BACKUP_SEALED_KEY of the database at `path` to `sealed_at`."""
+    with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)) as connection, connection:
+        connection.execute(
+            "INSERT INTO state (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (BACKUP_SEALED_KEY, sealed_at.isoformat()),
+        )

@@ -51,7 +51,10 @@ def backup_command() -> None:
 
 
 def echo_restored(result: RestoreResult) -> None:
-    click.echo(f"restored {result.target} from {result.source}")
+    click.echo(
+        f"restored {result.target} from {result.source} "
+        f"(sealed at {result.sealed_at:%Y-%m-%d %H:%M:%S} UTC)"
+    )
     if result.from_original_app:
         click.echo("(a backup of the original app: its users were imported)")
     if result.previous is not None:
@@ -66,7 +69,12 @@ def echo_restored(result: RestoreResult) -> None:
     is_flag=True,
     help="Accept a FILE outside BACKUP_DIR (refused otherwise).",
 )
-def restore_command(file: str | None, latest: bool, allow_outside: bool) -> None:
+@click.option(
+    "--allow-older",
+    is_flag=True,
+    help="Accept a backup sealed before the newest backup of the current database.",
+)
+def restore_command(file: str | None, latest: bool, allow_outside: bool, allow_older: bool) -> None:
     """Replace the SQLite database with a backup: FILE (inside BACKUP_DIR) or --latest.
 
     Stop the app first. The backup is decrypted, checked and migrated before the swap; if any
@@ -77,9 +85,11 @@ def restore_command(file: str | None, latest: bool, allow_outside: bool) -> None
     settings = load_settings()
     try:
         if latest:
-            result = restore_latest(settings)
+            result = restore_latest(settings, allow_older=allow_older)
         else:
-            result = restore_file(settings, str(file), allow_outside=allow_outside)
+            result = restore_file(
+                settings, str(file), allow_outside=allow_outside, allow_older=allow_older
+            )
     except RestoreError as exc:
         raise click.ClickException(
             f"restore refused: {exc}; the database was not changed"
