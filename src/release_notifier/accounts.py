@@ -133,6 +133,14 @@ def purge_stale_signups(session: Session, now: datetime) -> None:
     session.execute(delete(PendingSignup).where(PendingSignup.created_at < now - STATE_MAX_AGE))
 
 
+def pending_signup_is_live(session: Session, state: str, now: datetime) -> bool:
+    """True when `state` names a signup still waiting for its callback (nothing is used up)."""
+    if not state:
+        return False
+    pending = session.get(PendingSignup, state)
+    return pending is not None and pending.created_at >= now - STATE_MAX_AGE
+
+
 def take_pending_signup(session: Session, state: str, now: datetime) -> PendingSignup | None:
     """The signup a callback's `state` belongs to, used up; None when unknown, used or stale."""
     if not state:

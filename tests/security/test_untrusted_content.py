@@ -164,7 +164,7 @@ def test_a_replayed_oauth_callback_is_400_and_changes_nothing(
 ) -> None:
     started = flow.submit("ana@example.com")
     callback = flow.consent(started.headers["Location"], listener)
-    assert client.get(callback).status_code == 200
+    assert client.get(callback).status_code == 303
     before = snapshot(database)
 
     assert client.get(callback).status_code == 400

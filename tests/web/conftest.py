@@ -133,7 +133,8 @@ class SignupFlow:
     def sign_up(self, email: str, user_id: str, action: str = "agree") -> TestResponse:
         started = self.submit(email)
         assert started.status_code == 303, started.get_data(as_text=True)
-        return self.client.get(self.consent(started.headers["Location"], user_id, action))
+        callback = self.consent(started.headers["Location"], user_id, action)
+        return self.client.get(callback, follow_redirects=True)
 
 
 @pytest.fixture

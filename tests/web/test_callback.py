@@ -73,7 +73,7 @@ def test_a_replayed_callback_is_400_and_changes_nothing(
 ) -> None:
     started = flow.submit("ana@example.com")
     callback = flow.consent(started.headers["Location"], listener)
-    assert flow.client.get(callback).status_code == 200
+    assert flow.client.get(callback).status_code == 303
     before = only_user(database)
     replay = flow.client.get(callback)
     assert replay.status_code == 400
@@ -100,7 +100,7 @@ def test_a_reused_code_is_400_and_creates_nothing(
 ) -> None:
     first = flow.submit("ana@example.com")
     callback = urlsplit(flow.consent(first.headers["Location"], listener))
-    assert flow.client.get(f"{callback.path}?{callback.query}").status_code == 200
+    assert flow.client.get(f"{callback.path}?{callback.query}").status_code == 303
     code = parse_qs(callback.query)["code"][0]
     second = flow.submit("other@example.com")
     state = parse_qs(urlsplit(second.headers["Location"]).query)["state"][0]
@@ -204,6 +204,21 @@ def test_an_unconfirmed_address_signing_up_again_gets_a_new_confirmation(
     assert len(smtp.to("ana@example.com")) == 2
 
 
+def test_reloading_the_page_after_a_good_signup_is_harmless(
+    flow: SignupFlow, database: Database, smtp: MailCatcher, listener: str
+) -> None:
+    started = flow.submit("ana@example.com")
+    answer = flow.client.get(flow.consent(started.headers["Location"], listener))
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/auth/sent"
+    first, reload = flow.client.get("/auth/sent"), flow.client.get("/auth/sent")
+    assert first.status_code == reload.status_code == 200
+    assert first.get_data() == reload.get_data()
+    assert "Check your inbox" in first.get_data(as_text=True)
+    assert "ana@example.com" in first.get_data(as_text=True)
+    assert counts(database).users == 1 and len(smtp.messages) == 1
+
+
 @pytest.mark.parametrize("outcome", ["signup", "replay"])
 def test_no_email_address_state_or_code_reaches_the_logs(
     flow: SignupFlow, listener: str, caplog: pytest.LogCaptureFixture, outcome: str
@@ -243,7 +258,8 @@ def test_relink_link_starts_authorization_again_for_the_same_subscription(
     assert started.status_code == 303
     assert parse_qs(urlsplit(started.headers["Location"]).query)["show_dialog"] == ["true"]
     with time_machine.travel(utcnow() + timedelta(minutes=1)):
-        page = flow.client.get(flow.consent(started.headers["Location"], listener))
+        callback = flow.consent(started.headers["Location"], listener)
+        page = flow.client.get(callback, follow_redirects=True)
     assert page.status_code == 200
     assert "Spotify is linked again" in page.get_data(as_text=True)
     assert only_user(database).id == user.id
@@ -271,7 +287,7 @@ def test_the_relink_link_may_switch_to_another_spotify_account(
     )
     other = emulator.add_account("ana2", display_name="Ana (new account)")
     started = flow.client.get(f"/auth/relink/{token}")
-    page = flow.client.get(flow.consent(started.headers["Location"], other))
+    page = flow.client.get(flow.consent(started.headers["Location"], other), follow_redirects=True)
     assert page.status_code == 200
     after = only_user(database)
     assert after.id == user.id

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, redirect, request, url_for
+from flask import session as browser_session
 from werkzeug.wrappers import Response
 
 from release_notifier import accounts
@@ -13,7 +14,8 @@ from release_notifier.db.models import PendingSignup
 from release_notifier.links import BadLink
 from release_notifier.spotify.client import SpotifyClient
 from release_notifier.spotify.errors import InvalidGrant, NotAllowlisted, SpotifyError
-from release_notifier.spotify.oauth import TokenSet, authorize_url, exchange_code
+from release_notifier.spotify.oauth import TokenSet, exchange_code
+from release_notifier.web import oauth_state
 from release_notifier.web.context import app_context, back_up_after
 from release_notifier.web.pages import (
     Action,
@@ -29,15 +31,24 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 START_AGAIN = Action(action_url="/", action_label="Start again")
+SENT_TO = "signup_sent_to"  # session key: the address the last signup's email went to
 
 
 @bp.get("/callback")
-def callback() -> PageResponse:
-    """Check the single-use state, trade the code for tokens, read /me, link the account."""
+def callback() -> Response | PageResponse:
+    """Check the single-use state and its browser, trade the code for tokens, read /me, link
+    the account; then redirect (post/redirect/get), so reloading the answer is harmless."""
     context = app_context()
     now = utcnow()
+    state = request.args.get("state", "")
+    if not oauth_state.started_here(state):
+        with context.database.session() as session:
+            if accounts.pending_signup_is_live(session, state, now):
+                logger.warning("callback refused: its sign-in was started in another browser")
+                return other_browser_page()
     with context.database.session() as session:
-        pending = accounts.take_pending_signup(session, request.args.get("state", ""), now)
+        pending = accounts.take_pending_signup(session, state, now)
+    oauth_state.forget(state)
     if pending is None:
         return message_page(
             "This sign-in has already been used or has expired",
@@ -66,7 +77,17 @@ def callback() -> PageResponse:
     return finish_link(pending, code)
 
 
-def finish_link(pending: PendingSignup, code: str) -> PageResponse:
+def other_browser_page() -> PageResponse:
+    return message_page(
+        "Please finish in the browser you started in",
+        "This sign-in was started in another browser (or this browser's cookies were cleared "
+        "since). Nothing was changed. To sign up, start again here.",
+        400,
+        **START_AGAIN,
+    )
+
+
+def finish_link(pending: PendingSignup, code: str) -> Response | PageResponse:
     context = app_context()
     try:
         tokens = exchange_code(context.settings, code)
@@ -115,7 +136,7 @@ def not_allowlisted_page() -> PageResponse:
 
 def link_account(
     pending: PendingSignup, account_id: str, display_name: object, tokens: TokenSet
-) -> PageResponse:
+) -> Response | PageResponse:
     context = app_context()
     now = utcnow()
     try:
@@ -135,23 +156,33 @@ def link_account(
         return message_page("This Spotify account cannot be linked here", str(exc), 409)
     back_up_after("spotify link")
     if result.outcome is accounts.LinkOutcome.RELINKED:
-        return message_page(
-            "Spotify is linked again",
-            "Your subscription and its history are kept. Releases found while the link was "
-            "broken will be in your next digest.",
-        )
+        return redirect(url_for("auth.linked"), code=303)
     context.queue.enqueue_notices(user_id)
-    return check_inbox_page(pending.email or "")
+    browser_session[SENT_TO] = pending.email
+    return redirect(url_for("auth.sent"), code=303)
 
 
-def check_inbox_page(email: str) -> PageResponse:
+@bp.get("/sent")
+def sent() -> PageResponse:
     """The one answer to every signup, whether or not the address has a subscription: what
     happened is said in the email, which only the address owner reads."""
+    email = browser_session.get(SENT_TO)
+    to = email if isinstance(email, str) and email else "the address you gave"
     return message_page(
         "Check your inbox",
-        f"We sent an email to {email}. Open the link in it (on any device) to finish. "
+        f"We sent an email to {to}. Open the link in it (on any device) to finish. "
         f"Until then nothing changes, and we send nothing else to that address.",
         links=outbox_links(),
+    )
+
+
+@bp.get("/linked")
+def linked() -> PageResponse:
+    """Where a re-link from a signed link ends."""
+    return message_page(
+        "Spotify is linked again",
+        "Your subscription and its history are kept. Releases found while the link was "
+        "broken will be in your next digest.",
     )
 
 
@@ -167,4 +198,4 @@ def relink(token: str) -> Response | PageResponse:
             state = accounts.start_relink(session, user, utcnow()).state
     except BadLink as exc:
         return bad_link_page(exc)
-    return redirect(authorize_url(context.settings, state, show_dialog=True), code=303)
+    return oauth_state.send_to_spotify(context.settings, state, show_dialog=True)

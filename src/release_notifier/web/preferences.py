@@ -17,7 +17,7 @@ from release_notifier.db.models import User
 from release_notifier.feeds import ensure_feed_token, feed_urls
 from release_notifier.links import link_url
 from release_notifier.notices import token_expires_at
-from release_notifier.spotify.oauth import authorize_url
+from release_notifier.web import oauth_state
 from release_notifier.web.context import app_context, back_up_after
 from release_notifier.web.forms import ButtonForm, PreferencesForm
 from release_notifier.web.pages import PageResponse, message_page, with_link_user
@@ -157,7 +157,7 @@ def relink(token: str) -> Response | PageResponse:
 
     def start(session: Session, user: User) -> Response:
         state = accounts.start_relink(session, user, utcnow()).state
-        return redirect(authorize_url(context.settings, state, show_dialog=True), code=303)
+        return oauth_state.send_to_spotify(context.settings, state, show_dialog=True)
 
     return with_link_user("settings", token, start)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, redirect, render_template
+from flask import Blueprint, render_template
 from werkzeug.wrappers import Response
 
 from release_notifier import accounts
 from release_notifier.clock import utcnow
-from release_notifier.spotify.oauth import authorize_url
+from release_notifier.web import oauth_state
 from release_notifier.web.context import app_context
 from release_notifier.web.forms import SignupForm
 
@@ -50,4 +50,4 @@ def submit() -> Response | tuple[str, int]:
     context.settings.require("spotipy_client_id", "spotipy_client_secret")
     with context.database.session() as session:
         state = accounts.start_signup(session, email, utcnow()).state
-    return redirect(authorize_url(context.settings, state), code=303)
+    return oauth_state.send_to_spotify(context.settings, state)
