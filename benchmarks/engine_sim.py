@@ -15,7 +15,7 @@ from benchmarks.scenarios import START, Scenario, World
 from benchmarks.score import Outcome, request_rates, score
 from release_notifier.db import Database, open_database
 from release_notifier.db.models import Artist, Digest, Follow, LedgerEntry, Release
-from release_notifier.jobs.run import run_once
+from release_notifier.jobs.turns import run_once
 from release_notifier.sandbox.mailcatcher import MailCatcher
 from release_notifier.sandbox.wiring import add_linked_subscriber
 from release_notifier.settings import Settings, load_settings

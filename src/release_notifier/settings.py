@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     # Running by itself
     scheduler_enabled: bool = True
     scheduler_interval_minutes: float = Field(default=15.0, gt=0)
+    run_lease_seconds: float = Field(default=300.0, ge=1, le=86400)
     huey_redis_url: str = ""
     huey_sqlite_path: str = "instance/queue.db"
     trust_proxy_headers: bool = False

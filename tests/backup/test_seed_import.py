@@ -20,7 +20,7 @@ from release_notifier.cli.backup import import_seed_command
 from release_notifier.crypto import decrypt_token
 from release_notifier.db import Database, open_database
 from release_notifier.db.models import User
-from release_notifier.jobs.run import run_once
+from release_notifier.jobs.turns import run_once
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
 from release_notifier.sandbox.wiring import sandbox_settings

@@ -13,7 +13,8 @@ from cryptography.fernet import Fernet
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
 from release_notifier.db.models import LedgerEntry
-from release_notifier.jobs.run import RunSummary, run_once
+from release_notifier.jobs.run import RunSummary
+from release_notifier.jobs.turns import run_once
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
 from release_notifier.sandbox.wiring import add_linked_subscriber, sandbox_settings

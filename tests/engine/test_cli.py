@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from release_notifier.clock import utcnow
 from release_notifier.crypto import encrypt_token
 from release_notifier.db import open_database
-from release_notifier.db.models import User
+from release_notifier.db.models import User, WorkRequest
+from release_notifier.jobs.lease import RunLease
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
 
@@ -113,3 +115,39 @@ def test_bad_configuration_is_one_line_naming_the_problem(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and named in lines[0]
     assert not (tmp_path / "site.db").exists()  # nothing was touched
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "said"),
+    [
+        (["--no-wait"], 3, "another run is in progress: nothing done here"),
+        (["--wait", "0.3"], 4, "another run is in progress (the wait ran out)"),
+    ],
+)
+def test_run_while_another_is_at_work_records_the_work_and_exits_with_its_code(
+    environment: dict[str, str], tmp_path: Path, args: list[str], code: int, said: str
+) -> None:
+    database = open_database(environment["DATABASE_URL"])
+    other = RunLease(database)  # a live run (this process) holds the lease
+    assert other.acquire()
+    database.dispose()
+
+    result = cli(environment, "run", *args, cwd=tmp_path)
+
+    assert result.returncode == code, result.stderr
+    assert said in result.stdout
+    database = open_database(environment["DATABASE_URL"])
+    try:
+        with database.session() as session:
+            asked = session.scalars(select(WorkRequest.trigger)).all()
+    finally:
+        database.dispose()
+    assert asked == ["cli"]  # the active run does it before it lets go of the lease
+
+
+def test_run_refuses_a_negative_wait(environment: dict[str, str], tmp_path: Path) -> None:
+    result = cli(environment, "run", "--wait", "-1", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "--wait" in result.stderr
+    assert not (tmp_path / "site.db").exists()

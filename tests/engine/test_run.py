@@ -243,6 +243,29 @@ def test_a_digest_claimed_but_never_sent_is_sent_by_the_next_run(world: World) -
     assert world.digest_names("max@example.test") == [["Interrupted"], ["Resumed"]]
 
 
+def test_a_digest_another_live_run_claimed_is_resent_only_once_its_claim_expired(
+    world: World,
+) -> None:
+    from release_notifier.digests.delivery import CLAIM, claim_digests
+    from release_notifier.jobs.run import Run
+
+    band = world.spotify.add_artist("Other Hands")
+    world.spotify.add_release(band, "Theirs", release_date="2026-11-21")
+    user = world.add_user("liv@example.test", [band])
+    other = Run(world.settings, world.database, sleep=world.waits.append)
+    other.spotify_work()
+    # a run on another host (alive as far as this one can tell) claimed it and has not sent it
+    assert claim_digests(world.database, world.settings, [user], other.now, "elsewhere|4242|ab")
+
+    world.run()
+    assert world.digest_names("liv@example.test") == []  # its claim still stands
+
+    world.clock.shift(CLAIM)
+    world.run()
+    world.run()
+    assert world.digest_names("liv@example.test") == [["Theirs"]]  # once, after the expiry
+
+
 def test_a_pre_release_is_announced_once_with_its_day(world: World) -> None:
     band = world.spotify.add_artist("Soon Enough")
     world.spotify.add_release(band, "Next Friday", group="single", release_date="2026-12-04")

@@ -75,6 +75,44 @@ def test_initial_digest_subject_names_the_lookback_period() -> None:
     assert message["Subject"] == "Your first digest: 3 releases from the past 4 weeks"
 
 
+def test_an_empty_first_digest_says_how_many_artists_and_when_the_next_comes() -> None:
+    message = build(
+        "digest",
+        kind="initial",
+        release_count=0,
+        upcoming_count=0,
+        artists=[],
+        upcoming=[],
+        followed_artists=3,
+        next_digest_label="9 December 2026",
+    )
+    text, html = parts(message)
+    assert message["Subject"] == "Your first digest: nothing new in the past 4 weeks"
+    for part in (text, html):
+        assert "We found 3 artists you follow on Spotify" in part
+        assert "None of them released anything in the past 4 weeks" in part
+        assert "Your next digest comes on 9 December 2026" in part
+
+
+def test_a_first_digest_without_followed_artists_tells_how_to_follow_them() -> None:
+    text, html = parts(
+        build(
+            "digest",
+            kind="initial",
+            release_count=0,
+            upcoming_count=0,
+            artists=[],
+            upcoming=[],
+            followed_artists=0,
+            next_digest_label="9 December 2026",
+        )
+    )
+    for part in (text, html):
+        assert "We found no artists you follow on Spotify" in part
+        assert "open their page and press" in part
+        assert "Your next digest comes on 9 December 2026." in part
+
+
 def test_digest_groups_releases_under_the_artist_with_cover_type_and_date() -> None:
     text, html = parts(build("digest"))
     assert "Björk" in text

@@ -19,7 +19,7 @@ from release_notifier.backup.restore import restore_file
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
 from release_notifier.db.models import User
-from release_notifier.jobs.run import run_once
+from release_notifier.jobs.turns import run_once
 from release_notifier.mail.render import build_message
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher

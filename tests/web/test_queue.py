@@ -9,17 +9,20 @@ from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey
 from huey.signals import SIGNAL_COMPLETE, SIGNAL_ERROR
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from release_notifier import accounts
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
-from release_notifier.db.models import PendingSignup, Run
-from release_notifier.jobs.lease import RunLease
+from release_notifier.db.models import PendingSignup, Run, WorkRequest
 from release_notifier.jobs.queue import build_queue, every_minutes, make_huey
+from release_notifier.jobs.run import RunSummary
+from release_notifier.jobs.turns import run_once
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
+from release_notifier.sandbox.wiring import add_linked_subscriber
 from release_notifier.settings import Settings
+from tests.faults.conftest import wait_until
 from tests.web.conftest import web_settings_for
 
 
@@ -93,7 +96,7 @@ def test_a_cron_run_and_a_tick_at_once_do_the_work_once(
 
     with database.session() as session:
         states = sorted((run.trigger, run.state) for run in session.scalars(select(Run)))
-    assert sorted(state for _, state in states) == ["done", "skipped"]
+    assert sorted(state for _, state in states) == ["done", "done"]  # one did both
     assert {trigger for trigger, _ in states} == {"cron", "scheduler"}
     digests = [
         m for m in smtp.to("ana@example.com") if "Glasshouse" in m.raw.decode(errors="replace")
@@ -101,32 +104,34 @@ def test_a_cron_run_and_a_tick_at_once_do_the_work_once(
     assert len(digests) == 1
 
 
-def test_a_confirmation_run_that_finds_another_at_work_tries_again(
+def test_a_confirmation_while_a_run_is_at_work_is_done_by_that_run_before_it_ends(
     database: Database, emulator: SpotifyEmulator, smtp: MailCatcher, tmp_path: Path
 ) -> None:
     settings = web_settings_for(emulator, smtp, tmp_path, database_url=database.url)
+    early = emulator.add_artist("Early Bird")
+    add_linked_subscriber(
+        database, settings.token_cipher, emulator, "eli@example.com", [early], now=utcnow()
+    )
+    emulator.latency = 0.3  # the active run spends a while on Spotify
+    queue = build_queue(settings, database, immediate=True)
+    active: list[RunSummary] = []
+    worker = threading.Thread(
+        target=lambda: active.append(run_once(settings, database, trigger="scheduler"))
+    )
+    worker.start()
+    assert wait_until(lambda: emulator.count() >= 1, 30)  # the run is at work on Spotify
+
     linked_confirmed_user(database, settings, emulator)
-    queue = build_queue(settings, database, skipped_run_delay=1)
-    finished = threading.Semaphore(0)
-
-    @queue.huey.signal(SIGNAL_COMPLETE, SIGNAL_ERROR)
-    def count_finished(signal: str, task: object, *_: object) -> None:
-        finished.release()
-
-    other_run = RunLease(database)
-    assert other_run.acquire()
-    queue.enqueue_work("confirm")
-    consumer = queue.consumer(workers=1, periodic=False)
-    consumer._set_signal_handlers = lambda: None  # the test's process keeps its own signals
-    consumer.start()
-    try:
-        assert finished.acquire(timeout=60)  # the first try: skipped, rescheduled
-        other_run.release()
-        assert finished.acquire(timeout=60)  # the second try does the work
-    finally:
-        consumer.stop(graceful=True)
-
+    queue.enqueue_work("confirm")  # runs inline: finds the lease taken, records the work
     with database.session() as session:
-        states = [run.state for run in session.scalars(select(Run).order_by(Run.id))]
-    assert states == ["skipped", "done"]
-    assert len(smtp.to("ana@example.com")) == 1
+        asked = session.scalar(select(Run).where(Run.trigger == "confirm"))
+        assert asked is not None and asked.state == "queued"
+    worker.join(timeout=60)
+
+    assert len(smtp.to("ana@example.com")) == 1  # sent before the active run ended
+    with database.session() as session:
+        states = {run.trigger: run.state for run in session.scalars(select(Run))}
+        left = session.scalar(select(func.count()).select_from(WorkRequest))
+    assert states == {"scheduler": "done", "confirm": "done"}
+    assert left == 0
+    assert active[0].passes >= 2  # one more pass for the work asked for during the run

@@ -10,8 +10,9 @@ from cryptography.fernet import Fernet
 
 from release_notifier.clock import utcnow
 from release_notifier.db import open_database
-from release_notifier.jobs.run import run_once
+from release_notifier.jobs.run import RunSummary
 from release_notifier.jobs.schedule import artist_states, plan_checks
+from release_notifier.jobs.turns import run_once
 from release_notifier.mail.send import MailError, check_smtp
 from release_notifier.settings import ConfigError, Settings, load_settings
 from release_notifier.spotify.budget import RequestBudget, paused_until
@@ -39,18 +40,53 @@ def require_smtp(settings: Settings) -> None:
         mail_logger.setLevel(level)
 
 
+# Exit codes of `run` (1: an error, 2: a configuration error, as for every command).
+EXIT_DONE = 0
+EXIT_BUSY = 3  # --no-wait and another run was at work: the work is recorded for it
+EXIT_WAIT_RAN_OUT = 4  # waited --wait seconds; the work is recorded for the active run
+EXIT_LEASE_LOST = 5  # another run took over the lease mid-way: this one stopped at once
+DEFAULT_WAIT_SECONDS = 600.0
+
+
+def exit_code(summary: RunSummary) -> int:
+    """0 when the due work was done; otherwise the documented reason why not."""
+    if summary.lease_lost:
+        return EXIT_LEASE_LOST
+    if summary.skipped:
+        return EXIT_WAIT_RAN_OUT if summary.wait_ran_out else EXIT_BUSY
+    return EXIT_DONE
+
+
 @click.command("run")
-def run_command() -> None:
-    """Do all due work now: refresh follows, check artists, send due digests; print a summary."""
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_WAIT_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for a run already at work to finish, then do this run's pass.",
+)
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Do not wait: if another run is at work, record the work for it and exit 3.",
+)
+def run_command(wait: float, no_wait: bool) -> int:
+    """Do all due work now: refresh follows, check artists, send due digests; print a summary.
+
+    Exit codes: 0 the due work was done, 1 error, 2 configuration error, 3 another run is at work
+    (--no-wait), 4 the wait ran out, 5 another run took over the lease mid-way.
+    """
     settings = settings_for_work()
     require_smtp(settings)
     database = open_database(settings.database_url)
     try:
-        summary = run_once(settings, database, trigger="cli")
+        summary = run_once(settings, database, trigger="cli", wait=0.0 if no_wait else wait)
     finally:
         database.dispose()
     for line in summary.lines():
         click.echo(line)
+    return exit_code(summary)
 
 
 @click.command("status")

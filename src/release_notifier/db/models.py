@@ -210,6 +210,10 @@ class Digest(Base):
     message_id: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # The run (lease holder) that claimed it and when: another run resends it only once
+    # claimed_until has passed or that run's process is gone.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
@@ -257,6 +261,18 @@ class Run(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     summary: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+class WorkRequest(Base):
+    """Work asked for (a confirmation, the cron endpoint, the scheduler, `run`) while another run
+    held the lease; the holder does one more pass for it before letting go."""
+
+    __tablename__ = "work_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
 
 
 class SpotifyCall(Base):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -20,11 +20,19 @@ from email.utils import make_msgid
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from release_notifier.db import Database
-from release_notifier.db.models import Digest, LedgerEntry, User, table_of, wanted_types
+from release_notifier.db.models import (
+    Artist,
+    Digest,
+    Follow,
+    LedgerEntry,
+    User,
+    table_of,
+    wanted_types,
+)
 from release_notifier.digests.compose import (
     Candidate,
     Selection,
@@ -100,23 +108,54 @@ def waiting_users() -> list[ColumnElement[bool]]:
     ]
 
 
-def digest_due(now: datetime) -> list[ColumnElement[bool]]:
-    """A waiting user whose digest date has come."""
-    return [*waiting_users(), User.next_digest_at.is_not(None), User.next_digest_at <= now]
+def first_digest_ready(checks_done: bool) -> ColumnElement[bool]:
+    """A first digest waits until the follow list was read since the user confirmed and, when
+    this run's artist checks did not get to run (`checks_done` False: a quota ban or pause),
+    until every artist they follow was checked since; later digests never wait. So a run that
+    could not read Spotify for them (a quota pause, a confirmation a moment after the run read
+    its users) leaves the first digest due, not pushed an interval back."""
+    synced = User.follows_synced_at >= User.confirmed_at
+    if checks_done:
+        return or_(User.last_digest_at.is_not(None), synced)
+    unchecked = (
+        select(Follow.artist_id)
+        .join(Artist, Artist.id == Follow.artist_id)
+        .where(
+            Follow.user_id == User.id,
+            or_(Artist.checked_at.is_(None), Artist.checked_at < User.confirmed_at),
+        )
+        .exists()
+    )
+    return or_(User.last_digest_at.is_not(None), and_(synced, ~unchecked))
 
 
-def due_user_ids(database: Database, now: datetime) -> list[int]:
+def digest_due(now: datetime, checks_done: bool = True) -> list[ColumnElement[bool]]:
+    """A waiting user whose digest date has come (a first digest: once it is ready)."""
+    return [
+        *waiting_users(),
+        User.next_digest_at.is_not(None),
+        User.next_digest_at <= now,
+        first_digest_ready(checks_done),
+    ]
+
+
+def due_user_ids(database: Database, now: datetime, checks_done: bool = True) -> list[int]:
     """The users whose digest is due, the longest waiting first."""
+    due = digest_due(now, checks_done)
     with database.session() as session:
         return list(
-            session.scalars(
-                select(User.id).where(*digest_due(now)).order_by(User.next_digest_at, User.id)
-            )
+            session.scalars(select(User.id).where(*due).order_by(User.next_digest_at, User.id))
         )
 
 
 def claim_digests(
-    database: Database, settings: Settings, user_ids: Sequence[int], now: datetime
+    database: Database,
+    settings: Settings,
+    user_ids: Sequence[int],
+    now: datetime,
+    claimant: str | None = None,
+    *,
+    checks_done: bool = True,
 ) -> list[int]:
     """Move each user's next digest date forward and claim their pending releases, in one commit.
 
@@ -125,7 +164,7 @@ def claim_digests(
     Returns the ids of the digests claimed; users with nothing to send get none.
     """
     with database.session() as session:
-        moved = _move_next_digest(session, settings, user_ids, now)
+        moved = _move_next_digest(session, settings, user_ids, now, checks_done)
         if not moved:
             return []
         ids = list(moved)
@@ -139,18 +178,23 @@ def claim_digests(
             )
             for user in moved.values()
         }
-        digest_ids = _insert_digests(session, settings, moved, selections, now)
+        digest_ids = _insert_digests(session, settings, moved, selections, now, claimant)
         _settle_selections(session, selections, digest_ids)
         return sorted(digest_ids.values())
 
 
 def _move_next_digest(
-    session: Session, settings: Settings, user_ids: Sequence[int], now: datetime
+    session: Session,
+    settings: Settings,
+    user_ids: Sequence[int],
+    now: datetime,
+    checks_done: bool,
 ) -> dict[int, Any]:
     """The users (id, release_types, last_digest_at) whose due date this call moved forward."""
+    due = digest_due(now, checks_done)
     rows = session.execute(
         select(User.id, User.digest_interval_days, User.release_types, User.last_digest_at).where(
-            User.id.in_(user_ids), *digest_due(now)
+            User.id.in_(user_ids), *due
         )
     ).all()
     by_interval: dict[float, list[int]] = defaultdict(list)
@@ -161,7 +205,7 @@ def _move_next_digest(
         moved.update(
             session.scalars(
                 update(User)
-                .where(User.id.in_(ids), *digest_due(now))
+                .where(User.id.in_(ids), *due)
                 .values(next_digest_at=now + timedelta(days=days))
                 .returning(User.id)
                 .execution_options(synchronize_session=False)
@@ -176,8 +220,10 @@ def _insert_digests(
     users: dict[int, Any],
     selections: dict[int, Selection],
     now: datetime,
+    claimant: str | None,
 ) -> dict[int, int]:
-    """A claimed digest for every user with something to show: user id -> digest id."""
+    """A claimed digest for every user with something to show, and every first digest (empty
+    or not): user id -> digest id."""
     domain = msgid_domain(settings.sender)
     rows = [
         {
@@ -187,10 +233,12 @@ def _insert_digests(
             "message_id": make_msgid(domain=domain),
             "created_at": now,
             "claimed_until": now + CLAIM,
+            "claimed_by": claimant,
+            "claimed_at": now,
             "attempts": 0,
         }
         for user_id, selection in selections.items()
-        if selection.shown
+        if selection.shown or users[user_id].last_digest_at is None
     ]
     if not rows:
         return {}
@@ -223,19 +271,43 @@ def _settle_selections(
         )
 
 
-def claimed_digest_ids(database: Database) -> list[int]:
-    """Digests a previous run claimed but never marked sent (it crashed or was killed)."""
+def claimed_digest_ids(
+    database: Database,
+    claimant: str | None,
+    now: datetime,
+    is_gone: Callable[[str], bool] = lambda _claimant: False,
+) -> list[int]:
+    """Digests left claimed that `claimant` may send: its own, and those of another run whose
+    claim expired before `now` or whose process is gone (`is_gone`: it crashed or was killed).
+    A digest another live run claimed is never sent twice while that claim lasts."""
     with database.session() as session:
-        return list(
-            session.scalars(select(Digest.id).where(Digest.status == "claimed").order_by(Digest.id))
-        )
+        rows = session.execute(
+            select(Digest.id, Digest.claimed_by, Digest.claimed_until)
+            .where(Digest.status == "claimed")
+            .order_by(Digest.id)
+        ).all()
+    gone: dict[str, bool] = {}  # one look per claimant
+
+    def may_send(by: str | None, until: datetime | None) -> bool:
+        if by is None or by == claimant or until is None or until <= now:
+            return True
+        if by not in gone:
+            gone[by] = is_gone(by)
+        return gone[by]
+
+    return [digest_id for digest_id, by, until in rows if may_send(by, until)]
 
 
 def prepare_digests(
-    database: Database, settings: Settings, digest_ids: Sequence[int], now: datetime
+    database: Database,
+    settings: Settings,
+    digest_ids: Sequence[int],
+    now: datetime,
+    claimant: str | None = None,
 ) -> list[Outgoing]:
-    """Load claimed digests for sending and count the attempt; void those whose recipient
-    unsubscribed or was refused since the claim (their releases go back to pending)."""
+    """Load claimed digests for sending, count the attempt and take over their claim; void those
+    whose recipient unsubscribed or was refused since the claim (their releases go back to
+    pending)."""
     with database.session() as session:
         rows = session.execute(
             select(
@@ -248,6 +320,7 @@ def prepare_digests(
                 User.last_digest_at,
                 User.unsubscribed_at,
                 User.mail_rejected_at,
+                User.next_digest_at,
             )
             .join(User, User.id == Digest.user_id, isouter=True)
             .where(Digest.id.in_(digest_ids), Digest.status == "claimed")
@@ -265,13 +338,20 @@ def prepare_digests(
         session.execute(
             update(Digest)
             .where(Digest.id.in_(live_ids))
-            .values(attempts=Digest.attempts + 1)
+            .values(
+                attempts=Digest.attempts + 1,
+                claimed_by=claimant,
+                claimed_at=now,
+                claimed_until=now + CLAIM,
+            )
             .execution_options(synchronize_session=False)
         )
         releases = claimed_releases(session, live_ids)
         names = artist_names(
             session, (entry.via_artist_id for shown in releases.values() for entry in shown)
         )
+        empty_first = [row for row in live if row.kind == "initial" and row.id not in releases]
+        followed = followed_counts(session, [row.user_id for row in empty_first])
     today = now.date()
     outgoing = []
     for row in live:
@@ -282,6 +362,8 @@ def prepare_digests(
             "lookback_days": settings.initial_lookback_days,
             "period_start": period_start_label(row.last_digest_at, settings, now),
         }
+        if row in empty_first:
+            context |= empty_first_context(followed.get(row.user_id, 0), row.next_digest_at, now)
         outgoing.append(Outgoing(row.id, row.user_id, row.email, row.message_id, context))
     return outgoing
 
@@ -290,6 +372,29 @@ def period_start_label(last_digest_at: datetime | None, settings: Settings, now:
     """Where the period a digest covers begins: the last digest, else the lookback's start."""
     start = last_digest_at or now - timedelta(days=settings.initial_lookback_days)
     return date_label(start.date().isoformat())
+
+
+def followed_counts(session: Session, user_ids: Sequence[int]) -> dict[int, int]:
+    """How many artists each user follows (as last read from Spotify)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(Follow.user_id, func.count())
+        .where(Follow.user_id.in_(user_ids))
+        .group_by(Follow.user_id)
+    )
+    return {user_id: int(count) for user_id, count in rows}
+
+
+def empty_first_context(
+    followed: int, next_digest_at: datetime | None, now: datetime
+) -> dict[str, Any]:
+    """What an empty first digest says: the artists found and when the next digest comes."""
+    upcoming = next_digest_at if next_digest_at is not None and next_digest_at > now else now
+    return {
+        "followed_artists": followed,
+        "next_digest_label": date_label(upcoming.date().isoformat(), "day"),
+    }
 
 
 def send_digest(

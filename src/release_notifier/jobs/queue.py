@@ -27,8 +27,6 @@ logger = logging.getLogger(__name__)
 QUEUE_NAME = "release-notifier"
 # An idle worker looks for new tasks at least this often, so a confirmation email never waits long.
 IDLE_POLL_SECONDS = 2.0
-SKIPPED_RUN_ATTEMPTS = 5
-SKIPPED_RUN_DELAY_SECONDS = 60.0
 
 
 def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
@@ -93,8 +91,10 @@ class Queue:
 def run_work(
     settings: Settings, database: Database, trigger: str, run_id: int | None = None
 ) -> dict[str, Any] | None:
-    """Do what `release-notifier run` does, once; None when it failed (logged)."""
-    from release_notifier.jobs.run import run_once
+    """Do what `release-notifier run` does, once, without waiting: work asked for while another
+    run is active is recorded for that run, which does it before it finishes. None when it failed
+    (logged)."""
+    from release_notifier.jobs.turns import run_once
 
     try:
         summary = run_once(settings, database, trigger=trigger, run_id=run_id)
@@ -118,12 +118,11 @@ def build_queue(
     database: Database,
     *,
     immediate: bool = False,
-    skipped_run_delay: float = SKIPPED_RUN_DELAY_SECONDS,
 ) -> Queue:
     """The app's queue with its tasks bound to `settings` and `database`.
 
-    A run asked for by a confirmation that finds another run at work tries again a little later
-    (a few times): the run already going may have picked its users before the confirmation.
+    A run asked for (a confirmation, the cron endpoint, the tick) that finds another run at work
+    records the work; that run does one more pass for it before it lets go of the lease.
     """
     huey = make_huey(settings, immediate=immediate)
 
@@ -138,11 +137,8 @@ def build_queue(
         run_work(settings, database, trigger, run_id)
 
     @huey.task(name="run_work")
-    def run_work_task(trigger: str, attempt: int = 0) -> None:
-        summary = run_work(settings, database, trigger)
-        if summary and summary.get("skipped") and attempt < SKIPPED_RUN_ATTEMPTS:
-            logger.info("run (%s) found another at work; trying again shortly", trigger)
-            run_work_task.schedule(args=(trigger, attempt + 1), delay=skipped_run_delay)
+    def run_work_task(trigger: str) -> None:
+        run_work(settings, database, trigger)
 
     @huey.task(name="send_notices", retries=3, retry_delay=60)
     def send_notices_task(user_id: int) -> None:

@@ -15,13 +15,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from release_notifier.clock import utcnow
 from release_notifier.crypto import TokenDecryptError, decrypt_token, encrypt_token
 from release_notifier.db import Database
-from release_notifier.db.models import Run as RunRow
 from release_notifier.db.models import User
 from release_notifier.db.session import database_error_text, database_unusable
 from release_notifier.digests.delivery import BATCH as DIGEST_BATCH
@@ -34,7 +33,7 @@ from release_notifier.digests.delivery import (
     prepare_digests,
     send_digest,
 )
-from release_notifier.jobs.lease import RunLease
+from release_notifier.jobs.lease import LeaseLost, RunLease, holder_is_dead
 from release_notifier.jobs.schedule import artists_due, follow_sync_due, queue_account_notices
 from release_notifier.mail.send import SenderPool, SmtpSender
 from release_notifier.notices import send_pending_notices
@@ -76,15 +75,55 @@ class RunSummary:
     problems: list[str] = field(default_factory=list)
     paused_until: str | None = None
     budget_left: int | None = None
-    skipped: bool = False
+    skipped: bool = False  # another run held the lease: the work was recorded for it
+    waited_seconds: float = 0.0  # how long this run waited for another to finish first
+    wait_ran_out: bool = False
+    passes: int = 0  # more than one: work was asked for during the run
+    lease_lost: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def absorb(self, later: RunSummary) -> None:
+        """Add a follow-up pass's counts to this summary."""
+        self.users = max(self.users, later.users)
+        for name in (
+            "follows_refreshed",
+            "artists_checked",
+            "requests",
+            "releases_found",
+            "emails_sent",
+            "notices_sent",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(later, name))
+        self.artists_unchecked = later.artists_unchecked
+        self.problems += later.problems
+        self.paused_until = later.paused_until or self.paused_until
+        self.budget_left = later.budget_left
+        self.passes += later.passes
+
+    def turn_lines(self) -> list[str]:
+        """How this run shared its turn with others (waiting, handing over, follow-ups)."""
+        lines = []
+        if self.waited_seconds:
+            lines.append(f"waited {self.waited_seconds:.0f} s for another run to finish")
+        if self.skipped:
+            ran_out = " (the wait ran out)" if self.wait_ran_out else ""
+            lines.append(
+                f"another run is in progress{ran_out}: nothing done here; the work is recorded "
+                "and that run does it before it finishes"
+            )
+        if self.passes > 1:
+            lines.append(f"passes: {self.passes} (work was asked for during the run)")
+        if self.lease_lost:
+            lines.append("problem: lost the run lease (another run took over): stopped at once")
+        return lines
+
     def lines(self) -> list[str]:
         if self.skipped:
-            return ["another run is in progress: nothing done"]
+            return self.turn_lines()
         lines = [
+            *self.turn_lines(),
             f"users: {self.users}",
             f"follow lists refreshed: {self.follows_refreshed}",
             f"artists checked: {self.artists_checked} (left unchecked: {self.artists_unchecked})",
@@ -126,10 +165,12 @@ class Run:
         *,
         sender: SmtpSender | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        lease: RunLease | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
         self.sender = sender
+        self.lease = lease  # None: the caller vouches that this run may work
         self.sleep = sleep
         self.now = utcnow()
         self.summary = RunSummary()
@@ -137,6 +178,18 @@ class Run:
         self.pacer = Pacer(sleep=sleep)
         self.clients: dict[int, SpotifyClient] = {}
         self.mail_failures = 0  # temporary SMTP failures in a row
+        self.checks_done = True  # False when a quota ban or pause kept the artist checks back
+
+    @property
+    def claimant(self) -> str | None:
+        """Who this run's digest claims name: its lease holder."""
+        return self.lease.holder if self.lease is not None else None
+
+    def keep_lease(self) -> None:
+        """Raise LeaseLost once the run lease is no longer held: nothing more is claimed or
+        sent."""
+        if self.lease is not None:
+            self.lease.check()
 
     # Spotify ------------------------------------------------------------------------------
 
@@ -226,6 +279,7 @@ class Run:
         until = paused_until(self.database)
         if until is not None:
             self.summary.paused_until = until.isoformat(sep=" ")
+            self.checks_done = False
             self.count_unchecked()
             return
         try:
@@ -239,6 +293,7 @@ class Run:
             self.count_unchecked()
         except QuotaExceeded as exc:
             self.pause(exc)
+            self.checks_done = False
             self.count_unchecked()
         self.summary.budget_left = self.budget.left()
 
@@ -251,6 +306,7 @@ class Run:
         work."""
         healthy: list[int] = []
         for user in users:
+            self.keep_lease()
             if not follow_sync_due(self.settings, user, self.now):
                 healthy.append(user.id)
                 continue
@@ -331,9 +387,12 @@ class Run:
             spent = client.requests_made - spent_before
             if stop or next(claims) >= allowance or spent >= allowance:
                 return
+            if self.lease is not None and not self.lease.held():
+                stop.append(LeaseLost("the run lease was lost during the artist checks"))
+                return
             try:
                 result = checker.check(artist_id, extra_groups=extra)
-            except (QuotaExceeded, InvalidGrant, NotAllowlisted, Unauthorized) as exc:
+            except (QuotaExceeded, InvalidGrant, NotAllowlisted, Unauthorized, LeaseLost) as exc:
                 stop.append(exc)
                 return
             except SpotifyError as exc:
@@ -358,29 +417,37 @@ class Run:
 
     # Mail ---------------------------------------------------------------------------------
 
-    def mail_work(self, sender: SmtpSender, renew: Callable[[], object] = lambda: None) -> None:
+    def mail_work(self, sender: SmtpSender) -> None:
         """Resend digests a crashed run left claimed, then claim and send the due digests a
-        batch at a time over SMTP_CONNECTIONS connections (`renew` keeps the lease alive)."""
+        batch at a time over SMTP_CONNECTIONS connections; nothing once the lease is lost."""
         self.mail_failures = 0
         senders = SenderPool(sender, self.settings.smtp_connections)
         try:
             with ThreadPoolExecutor(senders.size, thread_name_prefix="smtp") as workers:
-                leftover = claimed_digest_ids(self.database)
+                leftover = claimed_digest_ids(
+                    self.database, self.claimant, utcnow(), is_gone=holder_is_dead
+                )
                 for first in range(0, len(leftover), DIGEST_BATCH):
                     batch = leftover[first : first + DIGEST_BATCH]
                     if not self.send_digests(senders, workers, batch):
                         return
-                    renew()
-                due = due_user_ids(self.database, self.now)
+                due = due_user_ids(self.database, self.now, self.checks_done)
                 for first in range(0, len(due), DIGEST_BATCH):
                     if self.mail_failures >= MAX_MAIL_FAILURES:  # claim no more than can go out
                         self.summary.problems.append(MAIL_STOPPED)
                         return
                     batch = due[first : first + DIGEST_BATCH]
-                    claimed = claim_digests(self.database, self.settings, batch, self.now)
+                    self.keep_lease()
+                    claimed = claim_digests(
+                        self.database,
+                        self.settings,
+                        batch,
+                        self.now,
+                        self.claimant,
+                        checks_done=self.checks_done,
+                    )
                     if not self.send_digests(senders, workers, claimed):
                         return
-                    renew()
         finally:
             senders.close()
 
@@ -390,10 +457,13 @@ class Run:
         """Send claimed digests; False once the mail server kept failing (the rest wait)."""
 
         def deliver(outgoing: Outgoing) -> Delivery:
+            self.keep_lease()
             with senders.lend() as sender:
                 return send_digest(self.database, self.settings, sender, outgoing, self.now)
 
-        prepared = prepare_digests(self.database, self.settings, digest_ids, self.now)
+        prepared = prepare_digests(
+            self.database, self.settings, digest_ids, self.now, self.claimant
+        )
         futures = [workers.submit(deliver, outgoing) for outgoing in prepared]
         stopped = False
         try:
@@ -425,19 +495,18 @@ class Run:
                 self.mail_failures += 1
                 self.summary.problems.append(f"digest not sent, retried next run: {delivery.error}")
 
-    def execute(self) -> RunSummary:
-        lease = RunLease(self.database)
-        if not lease.acquire():
-            self.summary.skipped = True
-            return self.summary
+    def work(self) -> RunSummary:
+        """One pass of the work, under a lease the caller holds and keeps alive."""
         sender = self.sender or SmtpSender.from_settings(self.settings)
+        self.summary.passes = 1
         try:
             self.summary.users = self.count_linked_users()
             self.spotify_work()
             self.summary.requests = sum(c.requests_made for c in self.clients.values())
-            lease.renew()
+            self.keep_lease()
             queue_account_notices(self.database, self.settings, self.now)
-            self.mail_work(sender, renew=lease.renew)
+            self.mail_work(sender)
+            self.keep_lease()
             self.summary.notices_sent = send_pending_notices(
                 self.settings, self.database, sender=sender
             )
@@ -445,74 +514,32 @@ class Run:
         finally:
             if self.sender is None:
                 sender.close()
-            try:
-                lease.release()
-            except SQLAlchemyError as exc:  # never hide the run's own error behind this one
-                logger.warning(
-                    "run lease not given back (it lapses by itself): %s", database_error_text(exc)
-                )
         return self.summary
 
-
-def run_once(
-    settings: Settings,
-    database: Database,
-    *,
-    trigger: str = "cli",
-    run_id: int | None = None,
-    sender: SmtpSender | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> RunSummary:
-    """Do all due work now; the `runs` row (given or created) records its state and counts."""
-    run_id = _start_run_row(database, trigger, run_id)
-    try:
-        summary = Run(settings, database, sender=sender, sleep=sleep).execute()
-    except Exception:
+    def execute(self) -> RunSummary:
+        """Take the lease, do one pass with its heartbeat, give it back; skipped when another
+        run holds it (`jobs/turns.run_once` also waits, records work and does follow-ups)."""
+        lease = RunLease(self.database, ttl=lease_time(self.settings))
+        if not lease.acquire():
+            self.summary.skipped = True
+            return self.summary
+        self.lease = lease
         try:
-            _finish_run_row(database, run_id, "failed", None)
-        except SQLAlchemyError as exc:  # the database is what failed: keep the first error
-            logger.warning(
-                "run %s could not be marked failed: %s", run_id, database_error_text(exc)
-            )
-        raise
-    if not summary.skipped:
-        _fail_abandoned_runs(database, run_id)
-    _finish_run_row(database, run_id, "skipped" if summary.skipped else "done", summary)
-    return summary
+            with lease.heartbeat():
+                return self.work()
+        finally:
+            give_back(lease)
 
 
-def _fail_abandoned_runs(database: Database, run_id: int) -> None:
-    """Runs still marked running that started no later than this one, which held the lease
-    throughout, were killed: mark them failed so their status stops saying running. (A live
-    run about to be skipped overwrites this with its own final state.)"""
-    with database.session() as session:
-        started = session.scalar(select(RunRow.started_at).where(RunRow.id == run_id))
-        if started is None:
-            return
-        session.execute(
-            update(RunRow)
-            .where(RunRow.state == "running", RunRow.id != run_id, RunRow.started_at <= started)
-            .values(state="failed", finished_at=utcnow())
-            .execution_options(synchronize_session=False)
+def lease_time(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.run_lease_seconds)
+
+
+def give_back(lease: RunLease) -> None:
+    """Release the lease; a database error here is logged, never raised over the run's own."""
+    try:
+        lease.release()
+    except SQLAlchemyError as exc:
+        logger.warning(
+            "run lease not given back (it lapses by itself): %s", database_error_text(exc)
         )
-
-
-def _start_run_row(database: Database, trigger: str, run_id: int | None) -> int:
-    with database.session() as session:
-        row = session.get(RunRow, run_id) if run_id is not None else None
-        if row is None:
-            row = RunRow(trigger=trigger, state="queued", created_at=utcnow())
-            session.add(row)
-        row.state, row.started_at = "running", utcnow()
-        session.flush()
-        return row.id
-
-
-def _finish_run_row(
-    database: Database, run_id: int, state: str, summary: RunSummary | None
-) -> None:
-    with database.session() as session:
-        row = session.get(RunRow, run_id)
-        if row is not None:
-            row.state, row.finished_at = state, utcnow()
-            row.summary = summary.as_dict() if summary else None

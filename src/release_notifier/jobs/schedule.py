@@ -39,6 +39,9 @@ class ArtistState:
     checked_at: datetime | None
     last_new_release_at: datetime | None
     extra_groups: bool
+    # the newest confirmation among followers awaiting a first digest: an artist checked before
+    # it is checked again first
+    awaited_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,15 @@ def check_window_start(settings: Settings, user: User, now: datetime) -> datetim
 
 
 def follow_sync_due(settings: Settings, user: User, now: datetime) -> bool:
-    """A follow list is read once per digest cycle, in the day before the digest (or first)."""
+    """A follow list is read once per digest cycle, in the day before the digest, and before the
+    first digest once the user has confirmed."""
     if user.follows_synced_at is None:
+        return True
+    if (
+        user.last_digest_at is None
+        and user.confirmed_at is not None
+        and user.follows_synced_at < user.confirmed_at
+    ):
         return True
     start = check_window_start(settings, user, now)
     if interval_days(settings, user) == 0:
@@ -86,6 +96,7 @@ def artist_states(database: Database, settings: Settings, now: datetime) -> list
         ),
         else_=0,
     )
+    awaited = case((User.last_digest_at.is_(None), User.confirmed_at), else_=None)
     query = (
         select(
             Follow.artist_id,
@@ -94,6 +105,7 @@ def artist_states(database: Database, settings: Settings, now: datetime) -> list
             func.max(wants_extra),
             Artist.checked_at,
             Artist.last_new_release_at,
+            func.max(awaited),
         )
         .join(User, User.id == Follow.user_id)
         .join(Artist, Artist.id == Follow.artist_id)
@@ -109,8 +121,11 @@ def artist_states(database: Database, settings: Settings, now: datetime) -> list
                 checked_at=checked_at,
                 last_new_release_at=last_new,
                 extra_groups=bool(extra),
+                awaited_since=_as_datetime(since) if since is not None else None,
             )
-            for artist_id, soonest, shortest, extra, checked_at, last_new in session.execute(query)
+            for artist_id, soonest, shortest, extra, checked_at, last_new, since in session.execute(
+                query
+            )
         ]
 
 
@@ -148,8 +163,8 @@ def check_leads(states: list[ArtistState], rate_per_hour: float) -> dict[str, ti
 def due_reason(state: ArtistState, lead: timedelta, now: datetime) -> tuple[str, datetime] | None:
     """Why this artist is worth a request now, and since when; None when it is not."""
     checked = state.checked_at
-    if checked is None:
-        return FIRST, now
+    if checked is None or (state.awaited_since is not None and checked < state.awaited_since):
+        return FIRST, now  # never checked, or not since a follower confirmed: a first digest waits
     if state.interval <= timedelta(0):
         return EVERY_RUN, checked
     start = state.deadline - lead
