@@ -114,8 +114,10 @@ def test_three_confirmations_then_run_at_once_leave_three_first_digests_sent_whe
         served.confirm(user_id)
     run = fleet.run(timeout=120)  # at once, as the operator did
 
+    sent = [initial_digests(fleet, f"new{n}@example.test") for n in range(3)]
+    print(f"\nturns: 3 confirmations through serve, then run: first digests {sent} at its exit")
     assert run.returncode == 0, run.stderr
-    assert [initial_digests(fleet, f"new{n}@example.test") for n in range(3)] == [1, 1, 1]
+    assert sent == [1, 1, 1]
     assert fleet.tally().duplicated == 0
 
 
@@ -136,6 +138,7 @@ def test_a_confirmation_during_a_run_is_sent_by_that_run_before_it_exits(
     fleet.spotify.latency = 0.0
     stdout, stderr = process.communicate(timeout=120)
 
+    print(f"\nturns: a confirmation during a run: {stdout.splitlines()[:1]}")
     assert process.returncode == 0, stderr
     assert "passes: 2" in stdout  # one more pass for the work asked for during the run
     assert initial_digests(fleet, "late@example.test") == 1
@@ -156,6 +159,10 @@ def test_overlapping_runs_with_a_short_lease_send_no_digest_twice(fleet: Fleet) 
     assert [process.returncode for process in processes] == [0, 0], outputs
     assert sum("waited" in stdout for stdout, _ in outputs) == 1  # the second waited its turn
     ids = Counter(str(m.message["Message-ID"]) for m in fleet.smtp.messages)
+    print(
+        f"\nturns: two runs at once, lease 2 s: {len(fleet.smtp.messages)} messages, "
+        f"{len(ids)} Message-IDs, lost {fleet.tally().lost}"
+    )
     assert len(ids) == 8 and max(ids.values()) == 1  # 0 duplicated Message-IDs
     assert fleet.tally().lost == 0
 
@@ -177,6 +184,7 @@ def test_a_run_whose_lease_was_taken_stops_at_once_and_sends_nothing(fleet: Flee
         )
     stdout, _ = process.communicate(timeout=60)
 
+    print(f"\nturns: lease taken: exit {process.returncode}, {len(fleet.smtp.messages)} sent")
     assert process.returncode == 5, stdout
     assert "lost the run lease" in stdout
     assert fleet.smtp.messages == []  # it claimed and sent nothing after losing the lease
@@ -207,6 +215,7 @@ def test_a_confirmation_during_a_quota_pause_gets_its_first_digest_after_the_pau
         )
     after = fleet.run()
 
+    print(f"\nturns: quota pause: next digest kept {still_due == due}")
     assert (during.returncode, after.returncode) == (0, 0), during.stderr + after.stderr
     assert "spotify paused until" in during.stdout
     assert still_due == due  # not pushed two weeks back by the run that could not read Spotify

@@ -256,7 +256,8 @@ class Run(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     trigger: Mapped[str] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed | skipped
+    # queued (also: handed over to the run at work, until it did the work) | running | done | failed
+    state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)

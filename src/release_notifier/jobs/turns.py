@@ -61,6 +61,7 @@ def run_once(
             _passes(settings, database, lease, run_id, summary, sender, sleep)
     except LeaseLost as exc:
         logger.warning("run %s: %s", run_id, exc)
+        give_back(lease)  # if the row is still ours (renewals only stalled), free it now
         summary.lease_lost = True
         _finish_run_row(database, run_id, "failed", summary)
         return summary
