@@ -11,8 +11,10 @@ from release_notifier.cli.engine import status_command
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
 from release_notifier.db.models import Artist, Follow
+from release_notifier.jobs.lease import RunLease
 from release_notifier.jobs.run import Run
 from release_notifier.jobs.schedule import CHECK_WINDOW, ArtistState, check_leads
+from release_notifier.jobs.work_requests import record_work_request
 from release_notifier.spotify.budget import RequestBudget, pause_until
 from release_notifier.spotify.errors import BudgetExhausted
 from release_notifier.spotify.pacer import Pacer
@@ -192,6 +194,8 @@ def test_status_shows_budget_pause_due_unchecked_and_oldest_check(world: World) 
         session.flush()
         session.add(Follow(user_id=1, artist_id=newcomer, since=utcnow()))
     pause_until(world.database, utcnow() + timedelta(hours=13), "429 QUOTA_EXCEEDED")
+    assert RunLease(world.database).acquire()  # a run is at work...
+    record_work_request(world.database, "confirm", None)  # ...and a confirmation waits for it
 
     env = {
         "DATABASE_URL": world.database.url,
@@ -209,6 +213,8 @@ def test_status_shows_budget_pause_due_unchecked_and_oldest_check(world: World) 
     assert "artists due for a check: 1" in lines
     assert "artists never checked: 1" in lines
     assert "oldest check: 2026-11-25 09:00:00 UTC (12.0 h ago)" in lines
+    assert "run at work: yes (lease until 2026-11-25 21:05:00 UTC)" in lines
+    assert "work asked for meanwhile: 1" in lines
 
 
 def test_checks_start_earlier_when_the_budget_cannot_fit_them_into_the_last_day() -> None:

@@ -10,9 +10,11 @@ from cryptography.fernet import Fernet
 
 from release_notifier.clock import utcnow
 from release_notifier.db import open_database
+from release_notifier.jobs.lease import lease_expiry
 from release_notifier.jobs.run import RunSummary
 from release_notifier.jobs.schedule import artist_states, plan_checks
 from release_notifier.jobs.turns import run_once
+from release_notifier.jobs.work_requests import waiting_requests
 from release_notifier.mail.send import MailError, check_smtp
 from release_notifier.settings import ConfigError, Settings, load_settings
 from release_notifier.spotify.budget import RequestBudget, paused_until
@@ -91,7 +93,8 @@ def run_command(wait: float, no_wait: bool) -> int:
 
 @click.command("status")
 def status_command() -> None:
-    """Show the Spotify request budget, any quota pause, and how fresh the artist checks are."""
+    """Show the Spotify request budget, any quota pause, how fresh the artist checks are, and
+    whether a run is at work."""
     settings = load_settings()
     database = open_database(settings.database_url)
     try:
@@ -101,6 +104,8 @@ def status_command() -> None:
         until = paused_until(database)
         states = artist_states(database, settings, now)
         due = plan_checks(database, settings, now)
+        lease_until = lease_expiry(database)
+        asked = waiting_requests(database)
     finally:
         database.dispose()
     checked = [s.checked_at for s in states if s.checked_at is not None]
@@ -112,6 +117,9 @@ def status_command() -> None:
     click.echo(f"artists due for a check: {len(due)}")
     click.echo(f"artists never checked: {len(states) - len(checked)}")
     click.echo(f"oldest check: {_age(oldest, now)}")
+    at_work = f"yes (lease until {lease_until:%Y-%m-%d %H:%M:%S} UTC)" if lease_until else "no"
+    click.echo(f"run at work: {at_work}")
+    click.echo(f"work asked for meanwhile: {asked}")
 
 
 def _age(moment: datetime | None, now: datetime) -> str:

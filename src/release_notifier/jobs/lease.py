@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -54,6 +54,15 @@ def holder_is_dead(holder: str | None) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def lease_expiry(database: Database, key: str = LEASE_KEY) -> datetime | None:
+    """Until when a run holds the lease (as last renewed), or None when no run is at work."""
+    with database.session() as session:
+        row = session.get(State, key)
+    if row is None or row.expires_at is None or row.expires_at <= precise_utcnow():
+        return None
+    return row.expires_at
 
 
 class RunLease:

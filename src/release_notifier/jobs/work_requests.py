@@ -35,6 +35,12 @@ def newest_request(database: Database) -> int:
         return int(session.scalar(select(func.max(WorkRequest.id))) or 0)
 
 
+def waiting_requests(database: Database) -> int:
+    """Work asked for that no pass has covered yet."""
+    with database.session() as session:
+        return int(session.scalar(select(func.count()).select_from(WorkRequest)) or 0)
+
+
 def requests_after(database: Database, mark: int) -> bool:
     """True when work was asked for after the pass that noted `mark` began."""
     with database.session() as session:
