@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import timedelta
 from typing import Any
 
@@ -59,6 +59,9 @@ USER_PAGE = 1000  # users loaded at a time for follow-list work
 MAIL_STOPPED = "mail server kept failing: the rest wait for next run"
 
 
+LATEST = frozenset({"users", "artists_unchecked", "budget_left"})  # states, not counts
+
+
 @dataclass
 class RunSummary:
     """What a run did; printed by `release-notifier run` and stored on the `runs` row."""
@@ -85,22 +88,18 @@ class RunSummary:
         return asdict(self)
 
     def absorb(self, later: RunSummary) -> None:
-        """Add a follow-up pass's counts to this summary."""
-        self.users = max(self.users, later.users)
-        for name in (
-            "follows_refreshed",
-            "artists_checked",
-            "requests",
-            "releases_found",
-            "emails_sent",
-            "notices_sent",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(later, name))
+        """Add a follow-up pass to this summary: every count is summed; the state at the end
+        (users, artists left unchecked, budget, pause) is the later pass's."""
+        for item in fields(self):
+            mine, theirs = getattr(self, item.name), getattr(later, item.name)
+            if item.name in LATEST or isinstance(theirs, bool) or item.name == "waited_seconds":
+                continue
+            if isinstance(theirs, int | list):
+                setattr(self, item.name, mine + theirs)
+        self.users = later.users
         self.artists_unchecked = later.artists_unchecked
-        self.problems += later.problems
-        self.paused_until = later.paused_until or self.paused_until
         self.budget_left = later.budget_left
-        self.passes += later.passes
+        self.paused_until = later.paused_until or self.paused_until
 
     def turn_lines(self) -> list[str]:
         """How this run shared its turn with others (waiting, handing over, follow-ups)."""
