@@ -39,10 +39,10 @@ class Served:
     settings: Settings
     process: subprocess.Popen[str]
 
-    def confirm(self, user_id: int) -> None:
+    def confirm(self, user_id: int, address: str) -> None:
         """Press the button behind the user's confirmation link, as they would."""
         browser = requests.Session()
-        url = link_url(self.settings, "confirm", user_id)
+        url = link_url(self.settings, "confirm", user_id, address=address)
         page = browser.get(url, timeout=10)
         token = CSRF.search(page.text)
         assert token, page.text[:300]
@@ -110,8 +110,8 @@ def test_three_confirmations_then_run_at_once_leave_three_first_digests_sent_whe
     users = [unconfirmed_subscriber(fleet, f"new{n}@example.test", [artist]) for n in range(3)]
     fleet.spotify.latency = 0.2  # the runs the confirmations start overlap with each other
 
-    for user_id in users:
-        served.confirm(user_id)
+    for n, user_id in enumerate(users):
+        served.confirm(user_id, f"new{n}@example.test")
     run = fleet.run(timeout=120)  # at once, as the operator did
 
     sent = [initial_digests(fleet, f"new{n}@example.test") for n in range(3)]
@@ -133,7 +133,8 @@ def test_a_confirmation_during_a_run_is_sent_by_that_run_before_it_exits(
     process = fleet.start_run()
     assert wait_until(lambda: fleet.spotify.count() >= 1, 60)  # the run is at work on Spotify
 
-    served.confirm(late)  # serve's confirmation run finds the lease taken: it records the work
+    # serve's confirmation run finds the lease taken: it records the work
+    served.confirm(late, "late@example.test")
     assert wait_until(lambda: work_requests(fleet) == 1, 60)
     fleet.spotify.latency = 0.0
     stdout, stderr = process.communicate(timeout=120)
