@@ -29,6 +29,11 @@ class Scenario:
     twin_share: float = 0.05  # releases that also appear as a clean/explicit twin
     collab_share: float = 0.1  # releases listed on two followed artists
     seed: int = 7
+    spotify_2026: bool = False  # the emulator answers as Spotify was observed to in 2026
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}-2026" if self.spotify_2026 else self.name
 
     @property
     def start_measuring(self) -> datetime:
@@ -60,6 +65,7 @@ class World:
     follows: list[list[str]]
     back_catalogue: dict[str, list[tuple[str, str, str]]]  # artist -> (name, group, date)
     releases: list[NewRelease] = field(default_factory=list)
+    removals: list[tuple[datetime, str, int]] = field(default_factory=list)  # when, artist, item
 
     @property
     def unique_artists(self) -> int:
@@ -96,7 +102,33 @@ def generate(scenario: Scenario) -> World:
         ]
     world = World(followed, follows, back)
     world.releases = new_releases(scenario, followed, rng)
+    if scenario.spotify_2026:
+        observed_2026(scenario, world, random.Random(scenario.seed + 2026))
     return world
+
+
+ZERO_DATE_SHARE = 0.05  # artists with a "0000" album in their back catalogue
+LONG_TITLE_SHARE = 0.05  # artists with a 2,000-character title
+REMOVALS_PER_ARTIST_WEEK = 0.02  # old items taken down (regional takedowns, re-issues)
+
+
+def observed_2026(scenario: Scenario, world: World, rng: random.Random) -> None:
+    """What Spotify's catalogue looks like in 2026: "0000" dates, very long titles, and old
+    items that disappear during the simulation (also in the intervals a new one appears)."""
+    for releases in world.back_catalogue.values():
+        if releases and rng.random() < ZERO_DATE_SHARE:
+            name, group, _ = releases[0]
+            releases[0] = (name, group, "0000")
+        if releases and rng.random() < LONG_TITLE_SHARE:
+            name, group, date = releases[-1]
+            releases[-1] = ((f"{name} " * 400)[:2000], group, date)
+    per_day = REMOVALS_PER_ARTIST_WEEK / 7
+    for artist, releases in world.back_catalogue.items():
+        for day in range(math.ceil(scenario.days)):
+            if releases and rng.random() < per_day:
+                when = START + timedelta(days=day, hours=rng.randint(0, 23))
+                world.removals.append((when, artist, rng.randrange(len(releases))))
+    world.removals.sort()
 
 
 def new_releases(scenario: Scenario, artists: list[str], rng: random.Random) -> list[NewRelease]:

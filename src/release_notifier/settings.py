@@ -6,10 +6,12 @@ Names kept from the original app (`SPOTIPY_*`, `FLASK_SECRET_KEY`, `CRON_SECRET_
 
 from __future__ import annotations
 
+import ipaddress
 from email.utils import formataddr, parseaddr
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, MultiFernet
 from pydantic import Field, ValidationError, field_validator
@@ -37,6 +39,30 @@ def _fernet_keys(value: str) -> list[Fernet]:
     return fernets
 
 
+def is_loopback_literal(host: str | None) -> bool:
+    """127.0.0.1 (any 127.x) or ::1 written as an IP address, never a name like localhost."""
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def redirect_uri_problem(uri: str) -> str | None:
+    """Why Spotify would refuse to register `uri` as a redirect URI, or None: it takes https,
+    or http only on a loopback IP literal (never `localhost`)."""
+    parts = urlsplit(uri)
+    if parts.hostname == "localhost":
+        return "uses localhost, which Spotify rejects; use http://127.0.0.1:PORT/..."
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and is_loopback_literal(parts.hostname):
+        return None
+    return (
+        "must be https://..., or http:// on a loopback IP literal (127.0.0.1 or [::1]) only: "
+        "Spotify refuses to register any other http:// redirect URI"
+    )
+
+
 class Settings(BaseSettings):
     """Every setting the service reads, with its default. See docs/configuration.md."""
 
@@ -55,6 +81,9 @@ class Settings(BaseSettings):
     spotify_daily_request_budget: int = Field(default=500, ge=1)
     spotify_max_wait_seconds: float = Field(default=60.0, ge=0)
     spotify_concurrency: int = Field(default=4, ge=1, le=16)
+    spotify_quota_pause_hours: float = Field(default=24.0, gt=0, le=168)
+    spotify_premium_retry_hours: float = Field(default=6.0, gt=0, le=168)
+    operator_email: str = ""
 
     # Secrets (names from the original)
     flask_secret_key: str = ""
@@ -111,6 +140,14 @@ class Settings(BaseSettings):
             _fernet_keys(value)
         return value
 
+    @field_validator("operator_email")
+    @classmethod
+    def _check_operator_email(cls, value: str) -> str:
+        value = value.strip()
+        if value and ("@" not in value or any(c.isspace() or c in "<>,;" for c in value)):
+            raise ValueError("must be one email address, like ops@example.com")
+        return value
+
     @field_validator("site_name")
     @classmethod
     def _check_site_name(cls, value: str) -> str:
@@ -129,7 +166,7 @@ class Settings(BaseSettings):
     @field_validator("spotipy_redirect_uri")
     @classmethod
     def _check_redirect_uri(cls, value: str) -> str:
-        if value and "://localhost" in value:
+        if value and urlsplit(value).hostname == "localhost":
             raise ValueError("uses localhost, which Spotify rejects; use http://127.0.0.1:PORT/...")
         return value
 
@@ -164,6 +201,14 @@ class Settings(BaseSettings):
         if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
             return Path(self.database_url[len(prefix) :])
         return None
+
+    def require_registrable_redirect_uri(self) -> None:
+        """Raise ConfigError when Spotify would refuse the redirect URI in use, naming
+        SPOTIPY_REDIRECT_URI or, when that is empty, PUBLIC_BASE_URL (which it derives from)."""
+        problem = redirect_uri_problem(self.redirect_uri)
+        if problem:
+            name = "SPOTIPY_REDIRECT_URI" if self.spotipy_redirect_uri else "PUBLIC_BASE_URL"
+            raise ConfigError(f"{name}: the redirect URI {self.redirect_uri} {problem}")
 
     def require(self, *names: str) -> None:
         """Raise ConfigError naming the first of `names` that is empty."""

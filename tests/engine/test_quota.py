@@ -154,7 +154,8 @@ def test_a_new_release_visible_on_the_detection_page_costs_no_more_requests(
         world.spotify.add_release(band, f"Old {year}", release_date=f"{year}-03-01")
     world.add_user("rae@example.test", [band], interval=2)
     world.run()
-    world.spotify.add_release(band, "New Album", release_date="2026-11-26")
+    # fifteen albums fill page 0: the detection page sits on the first single instead
+    world.spotify.add_release(band, "New Single", group="single", release_date="2026-11-26")
     world.spotify.reset_counts()
 
     world.days_pass(1.5)
@@ -163,6 +164,22 @@ def test_a_new_release_visible_on_the_detection_page_costs_no_more_requests(
     world.run()
 
     assert world.spotify.count(ALBUMS) == 1
+    assert world.digest_names("rae@example.test")[-1] == ["New Single"]
+
+
+def test_a_new_album_above_the_detection_page_costs_one_more_request(world: World) -> None:
+    band = world.spotify.add_artist("Deep Shelf")
+    for year in range(2000, 2015):
+        world.spotify.add_release(band, f"Old {year}", release_date=f"{year}-03-01")
+    world.add_user("rae@example.test", [band], interval=2)
+    world.run()
+    world.spotify.add_release(band, "New Album", release_date="2026-11-26")
+    world.spotify.reset_counts()
+
+    world.days_pass(2)
+    world.run()
+
+    assert world.spotify.count(ALBUMS) == 2  # the page moved one down, then the albums' top
     assert world.digest_names("rae@example.test")[-1] == ["New Album"]
 
 

@@ -33,6 +33,39 @@ def test_localhost_redirect_uri_is_refused(monkeypatch: pytest.MonkeyPatch) -> N
         load_settings()
 
 
+@pytest.mark.parametrize(
+    "uri", ["http://notifier.example.com/auth/callback", "http://192.168.1.20:5000/auth/callback"]
+)
+def test_a_non_loopback_http_redirect_uri_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    monkeypatch.setenv("SPOTIPY_REDIRECT_URI", uri)
+    settings = load_settings()  # the sandbox demo may serve on any host: refused where it matters
+    with pytest.raises(ConfigError, match=r"^SPOTIPY_REDIRECT_URI: the redirect URI .* https://"):
+        settings.require_registrable_redirect_uri()
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://notifier.example.com/auth/callback",
+        "http://127.0.0.1:5000/auth/callback",
+        "http://[::1]:5000/auth/callback",
+    ],
+)
+def test_https_and_loopback_literal_redirect_uris_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    monkeypatch.setenv("SPOTIPY_REDIRECT_URI", uri)
+    load_settings().require_registrable_redirect_uri()
+
+
+def test_a_redirect_uri_derived_from_an_http_public_url_names_public_base_url() -> None:
+    settings = load_settings(public_base_url="http://notifier.example.com")
+    with pytest.raises(ConfigError, match=r"^PUBLIC_BASE_URL: the redirect URI http://notifier"):
+        settings.require_registrable_redirect_uri()
+
+
 def test_require_names_the_missing_variable() -> None:
     settings = load_settings(spotipy_client_id="")
     with pytest.raises(ConfigError, match=r"^SPOTIPY_CLIENT_ID is not set$"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 BASE = "http://127.0.0.1:5000"
@@ -87,12 +88,19 @@ def settings_link(**overrides: Any) -> dict[str, Any]:
     return values
 
 
+def spotify_stopped() -> dict[str, Any]:
+    from release_notifier.operator import stopped_context
+
+    return stopped_context("premium", datetime(2026, 12, 2, 6, 0), retry_hours=6)
+
+
 CONTEXTS = {
     "digest": digest,
     "confirm": confirm,
     "relink": relink,
     "expiry_reminder": expiry_reminder,
     "settings_link": settings_link,
+    "spotify_stopped": spotify_stopped,
 }
 # A link each kind must carry in both parts.
 KEY_LINKS = {
@@ -101,4 +109,5 @@ KEY_LINKS = {
     "relink": f"{BASE}/relink/tok-relink",
     "expiry_reminder": f"{BASE}/relink/tok-relink",
     "settings_link": f"{BASE}/settings/tok-settings",
+    "spotify_stopped": "https://developer.spotify.com/dashboard",
 }

@@ -172,3 +172,56 @@ def test_it_answers_many_parallel_requests(emulator: SpotifyEmulator) -> None:
         )
     assert {answer.status_code for answer in answers} == {200}
     assert emulator.count(r"/albums$") == 30
+
+
+def test_observing_2026_caps_one_endpoint_with_quota_exceeded_and_no_retry_after(
+    emulator: SpotifyEmulator,
+) -> None:
+    token = listener_token(emulator)
+    emulator.observe_2026(endpoint_cap=3)
+
+    answers = [api_get(emulator, "/me", token) for _ in range(4)]
+    other = api_get(emulator, "/me/following", token, type="artist")
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[3].json()["error"]["reason"] == "QUOTA_EXCEEDED"
+    assert "Retry-After" not in answers[3].headers
+    assert other.status_code == 200  # other endpoints still answer
+
+
+def test_observing_2026_reports_an_artist_total_off_by_one_on_a_share_of_answers(
+    emulator: SpotifyEmulator,
+) -> None:
+    artist = emulator.add_artist("Counted")
+    for number in range(4):
+        emulator.add_release(artist, f"Item {number}", release_date=f"2020-01-0{number + 1}")
+    token = listener_token(emulator)
+    emulator.observe_2026(total_off_share=0.5, endpoint_cap=None)
+
+    totals = {
+        api_get(emulator, f"/artists/{artist}/albums", token).json()["total"] for _ in range(30)
+    }
+
+    assert 4 in totals and totals - {4} and totals <= {3, 4, 5}
+
+
+def test_a_page_limit_cut_answers_invalid_limit(emulator: SpotifyEmulator) -> None:
+    artist = emulator.add_artist("Cut")
+    token = listener_token(emulator)
+    emulator.set_albums_limit(5)
+
+    refused = api_get(emulator, f"/artists/{artist}/albums", token, limit=10)
+    accepted = api_get(emulator, f"/artists/{artist}/albums", token, limit=5)
+
+    assert refused.status_code == 400 and refused.json()["error"]["message"] == "Invalid limit"
+    assert accepted.status_code == 200
+
+
+def test_a_0000_release_date_is_served_as_written(emulator: SpotifyEmulator) -> None:
+    artist = emulator.add_artist("Undated")
+    emulator.add_release(artist, "No Year", release_date="0000")
+    token = listener_token(emulator)
+
+    item = api_get(emulator, f"/artists/{artist}/albums", token).json()["items"][0]
+
+    assert (item["release_date"], item["release_date_precision"]) == ("0000", "year")

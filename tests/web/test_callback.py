@@ -15,7 +15,7 @@ from release_notifier.clock import utcnow
 from release_notifier.crypto import decrypt_token
 from release_notifier.db import Database
 from release_notifier.db.models import Notice, User
-from release_notifier.sandbox.emulator import SpotifyEmulator
+from release_notifier.sandbox.emulator import NOT_ALLOWLISTED_2026, SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
 from tests.web.conftest import SignupFlow, counts, links_in
 
@@ -127,6 +127,19 @@ def test_an_account_the_owner_has_not_allowlisted_is_403_and_creates_nothing(
     assert "User Management" in page.get_data(as_text=True)
     assert counts(database).users == 0
     assert smtp.messages == []
+
+
+@pytest.mark.parametrize("wording", NOT_ALLOWLISTED_2026)
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_the_2026_allowlist_wordings_show_the_allowlist_page(
+    flow: SignupFlow, database: Database, emulator: SpotifyEmulator, wording: str, as_json: bool
+) -> None:
+    outsider = emulator.add_account("dana", display_name="Dana")
+    emulator.refuse_with(outsider, wording, as_json=as_json)
+    page = flow.sign_up("dana@example.com", outsider)
+    assert page.status_code == 403
+    assert "User Management" in page.get_data(as_text=True)
+    assert counts(database).users == 0
 
 
 def test_a_spotify_failure_during_signup_is_502_and_creates_nothing(

@@ -102,6 +102,21 @@ def test_serve_refuses_to_start_without_its_secrets_and_names_them(tmp_path: Pat
     assert not (tmp_path / "site.db").exists()
 
 
+def test_serve_refuses_an_http_redirect_uri_spotify_would_refuse(tmp_path: Path) -> None:
+    env = command_env(tmp_path, **SECRETS, PUBLIC_BASE_URL="http://notifier.example.com")
+    result = subprocess.run(
+        [sys.executable, "-m", "release_notifier", "serve", "--port", "0"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "PUBLIC_BASE_URL: the redirect URI http://notifier.example.com" in result.stderr
+    assert not (tmp_path / "site.db").exists()
+
+
 def start_serve(
     tmp_path: Path, stop_later: list[subprocess.Popen[str]], **extra: str
 ) -> tuple[subprocess.Popen[str], str]:

@@ -18,7 +18,21 @@ from tests.web.conftest import csrf_token, web_settings_for
 def test_healthz_is_200_with_a_small_json_when_the_database_answers(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "spotify": "ok"}
+
+
+def test_healthz_says_spotify_is_paused_while_all_spotify_work_is_stopped(
+    client: FlaskClient, database: Database
+) -> None:
+    from datetime import timedelta
+
+    from release_notifier.clock import utcnow
+    from release_notifier.spotify.budget import pause_until
+
+    pause_until(database, utcnow() + timedelta(hours=6), "premium: 403 Premium lapsed")
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["spotify"] == "paused"
 
 
 def test_healthz_is_503_when_the_database_does_not_answer(

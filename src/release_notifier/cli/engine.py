@@ -17,7 +17,7 @@ from release_notifier.jobs.turns import run_once
 from release_notifier.jobs.work_requests import waiting_requests
 from release_notifier.mail.send import MailError, check_smtp
 from release_notifier.settings import ConfigError, Settings, load_settings
-from release_notifier.spotify.budget import RequestBudget, paused_until
+from release_notifier.spotify.budget import RequestBudget, current_pause
 
 
 def settings_for_work() -> Settings:
@@ -101,7 +101,7 @@ def status_command() -> None:
         now = utcnow()
         budget = RequestBudget(database, settings.spotify_daily_request_budget)
         used = budget.used()
-        until = paused_until(database)
+        pause = current_pause(database)
         states = artist_states(database, settings, now)
         due = plan_checks(database, settings, now)
         lease_until = lease_expiry(database)
@@ -112,7 +112,11 @@ def status_command() -> None:
     oldest = min(checked) if checked else None
     click.echo(f"requests in the last 24 h: {used} of {settings.spotify_daily_request_budget}")
     click.echo(f"requests left: {max(settings.spotify_daily_request_budget - used, 0)}")
-    click.echo(f"paused until: {until.isoformat(sep=' ') + ' UTC' if until else 'not paused'}")
+    click.echo(
+        f"paused until: {pause.until.isoformat(sep=' ') + ' UTC' if pause else 'not paused'}"
+    )
+    if pause is not None:
+        click.echo(f"pause reason: {pause.reason}")
     click.echo(f"artists followed: {len(states)}")
     click.echo(f"artists due for a check: {len(due)}")
     click.echo(f"artists never checked: {len(states) - len(checked)}")

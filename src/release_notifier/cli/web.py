@@ -155,6 +155,7 @@ def serve(host: str, port: int, debug: bool) -> None:
         settings = debug_settings(settings)
     else:
         require_production_secrets(settings)
+    settings.require_registrable_redirect_uri()
     listener = bind(host, port)
     warn_what_is_not_set_up(settings)
     try:

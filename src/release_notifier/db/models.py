@@ -118,6 +118,9 @@ class Artist(Base):
     page_total: Mapped[int | None] = mapped_column(Integer)
     page_ids: Mapped[str | None] = mapped_column(Text)  # comma-separated album ids
     extra_groups_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Albums before the first single on the `album,single` list (places the detection page).
+    album_count: Mapped[int | None] = mapped_column(Integer)
+    albums_top_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_new_release_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 

@@ -37,11 +37,19 @@ from release_notifier.jobs.lease import LeaseLost, RunLease, holder_is_dead
 from release_notifier.jobs.schedule import artists_due, follow_sync_due, queue_account_notices
 from release_notifier.mail.send import SenderPool, SmtpSender
 from release_notifier.notices import send_pending_notices
+from release_notifier.operator import tell_operator
 from release_notifier.releases.checks import ArtistChecker, error_text, note_check_failure
 from release_notifier.releases.follows import sync_follows
 from release_notifier.settings import Settings
-from release_notifier.spotify.budget import RequestBudget, pause_until, paused_until
-from release_notifier.spotify.client import Pacer, SpotifyClient
+from release_notifier.spotify.budget import (
+    RequestBudget,
+    current_pause,
+    pause_until,
+    remember_albums_limit,
+    remembered_albums_limit,
+    stop_reason,
+)
+from release_notifier.spotify.client import ALBUMS_PAGE_LIMIT, Pacer, SpotifyClient
 from release_notifier.spotify.errors import (
     BudgetExhausted,
     InvalidGrant,
@@ -77,6 +85,7 @@ class RunSummary:
     notices_sent: int = 0
     problems: list[str] = field(default_factory=list)
     paused_until: str | None = None
+    pause_reason: str | None = None  # "premium: ..." or "quota: ..."
     budget_left: int | None = None
     skipped: bool = False  # another run held the lease: the work was recorded for it
     waited_seconds: float = 0.0  # how long this run waited for another to finish first
@@ -100,6 +109,7 @@ class RunSummary:
         self.artists_unchecked = later.artists_unchecked
         self.budget_left = later.budget_left
         self.paused_until = later.paused_until or self.paused_until
+        self.pause_reason = later.pause_reason or self.pause_reason
 
     def turn_lines(self) -> list[str]:
         """How this run shared its turn with others (waiting, handing over, follow-ups)."""
@@ -139,7 +149,10 @@ class RunSummary:
         if self.check_errors:
             lines.append(f"skipped after an error of their own: {self.check_errors}")
         if self.paused_until:
-            lines.append(f"spotify paused until {self.paused_until} UTC (quota); work resumes then")
+            lines.append(
+                f"spotify paused until {self.paused_until} UTC ({self.pause_reason or 'quota'}); "
+                "work resumes then"
+            )
         lines += [f"problem: {problem}" for problem in self.problems]
         return lines
 
@@ -228,6 +241,8 @@ class Run:
             budget=self.budget,
             pacer=self.pacer,
             sleep=self.sleep,
+            albums_limit=remembered_albums_limit(self.database, ALBUMS_PAGE_LIMIT),
+            on_albums_limit=lambda limit: remember_albums_limit(self.database, limit),
         )
 
     def linked_user_pages(self, size: int = USER_PAGE) -> Iterator[list[User]]:
@@ -269,15 +284,17 @@ class Run:
 
     def pause(self, exc: QuotaExceeded) -> None:
         until = self.now + timedelta(seconds=exc.retry_after)
-        pause_until(self.database, until, str(exc))
+        pause_until(self.database, until, stop_reason(exc))
         self.summary.paused_until = until.isoformat(sep=" ")
+        self.summary.pause_reason = stop_reason(exc)
         logger.warning("spotify work paused until %s: %s", until.isoformat(), exc)
 
     def spotify_work(self) -> None:
         """Refresh due follow lists, then check due artists; stop everything on a quota ban."""
-        until = paused_until(self.database)
-        if until is not None:
-            self.summary.paused_until = until.isoformat(sep=" ")
+        pause = current_pause(self.database)
+        if pause is not None:
+            self.summary.paused_until = pause.until.isoformat(sep=" ")
+            self.summary.pause_reason = pause.reason
             self.checks_done = False
             self.count_unchecked()
             return
@@ -508,6 +525,10 @@ class Run:
             self.keep_lease()
             self.summary.notices_sent = send_pending_notices(
                 self.settings, self.database, sender=sender
+            )
+            answered = self.summary.paused_until is None and self.summary.requests > 0
+            self.summary.notices_sent += tell_operator(
+                self.settings, self.database, sender, spotify_answered=answered
             )
             self.budget.prune()
         finally:

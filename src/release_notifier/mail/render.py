@@ -12,7 +12,9 @@ from typing import Any
 import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-KINDS = frozenset({"digest", "confirm", "relink", "expiry_reminder", "settings_link"})
+KINDS = frozenset(
+    {"digest", "confirm", "relink", "expiry_reminder", "settings_link", "spotify_stopped"}
+)
 # Headers build_message sets itself; callers may not pass them again.
 OWN_HEADERS = frozenset({"from", "to", "subject", "date", "message-id", "mime-version"})
 HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':' (RFC 5322 ftext)

@@ -8,6 +8,7 @@ batch endpoints development mode lost, artist-albums limit up to 50, no user cap
 from __future__ import annotations
 
 import logging
+import random
 import re
 import socket
 import threading
@@ -39,8 +40,10 @@ from release_notifier.sandbox.emulator_json import Shapes
 from release_notifier.sandbox.emulator_knobs import (
     FailRule,
     Knobs,
+    Observed2026,
     RecordedRequest,
     RollingWindow,
+    endpoint_group,
 )
 from release_notifier.sandbox.emulator_oauth import (
     Authorization,
@@ -57,7 +60,14 @@ PROFILES = ("dev_new", "extended")
 DEV_MODE_USER_CAP = 5
 ALBUM_TYPES = ("album", "single", "compilation")
 PREMIUM_REQUIRED = "Active premium subscription required for the owner of the app."
-NOT_ALLOWLISTED = "User not registered in the Developer Dashboard"
+NOT_ALLOWLISTED = "User not registered in the Developer Dashboard"  # the 2021-23 wording
+# The allow-list 403 as observed in 2026, plain text or inside the JSON error (reference 0.1).
+NOT_ALLOWLISTED_2026 = (
+    "Check settings on developer.spotify.com/dashboard, the user may not be registered.",
+    "The user is not registered for this application. Please check your settings on "
+    "https://developer.spotify.com/dashboard.",
+)
+ENDPOINT_CAP_2026 = 600  # one app was banned after exactly 600 calls to one endpoint in 24 h
 INVALID_TOKEN = "Missing/invalid/expired access token"
 WWW_AUTHENTICATE_INVALID = (
     'Bearer realm="spotify", error="invalid_token", error_description="Invalid access token"'
@@ -106,6 +116,7 @@ class SpotifyEmulator:
         # True: with include_groups, artist albums report total/next as if unfiltered (seen
         # live in 2026), so clients must also stop on a short page.
         self.spurious_next = False
+        self.observed = Observed2026()  # the "2026 as observed" behaviours, all off
         self.lock = threading.RLock()
         self.catalogue = Catalogue()
         self.grants = Grants()
@@ -370,6 +381,43 @@ class SpotifyEmulator:
         with self.lock:
             self.knobs.quota = _window(limit, window_seconds, retry_after)
 
+    def observe_2026(
+        self,
+        *,
+        total_off_share: float = 0.2,
+        endpoint_cap: int | None = ENDPOINT_CAP_2026,
+        seed: int = 2026,
+    ) -> None:
+        """Answer as Spotify was observed to in 2026 (reference section 0.1): artist-album
+        `total` off by one on a share of answers, QUOTA_EXCEEDED without Retry-After, a cap of
+        calls per endpoint a rolling day, follow pages shorter than asked, and each listener not
+        on the allow-list refused in one of the 2026 wordings (plain text or JSON, per account).
+        "0000" dates, long names, removed releases, the owner's lapsed Premium and page-limit
+        changes are set on the catalogue (`add_release`, `remove_release`, `owner_premium`,
+        `set_albums_limit`)."""
+        with self.lock:
+            self.observed = Observed2026(
+                on=True,
+                total_off_share=total_off_share,
+                quota_retry_after=False,
+                short_follow_pages=True,
+                rng=random.Random(seed),
+            )
+            self.knobs.endpoint_cap = endpoint_cap
+
+    def refuse_with(self, user_id: str, message: str, *, as_json: bool = False) -> None:
+        """Take `user_id` off the allow-list; its 403 says `message` (as text or JSON)."""
+        with self.lock:
+            account = self.catalogue.require_account(user_id)
+            account.allowlisted = False
+            self.observed.refusals[user_id] = (message, as_json)
+
+    def set_albums_limit(self, most: int | None) -> None:
+        """The most /artists/{id}/albums accepts (None: the profile's own, 10 or 50); above it,
+        400 "Invalid limit", as when Spotify cut 50 to 10 without notice."""
+        with self.lock:
+            self.observed.albums_limit = most
+
     @property
     def requests(self) -> list[RecordedRequest]:
         """Every request answered so far (a copy), oldest first."""
@@ -427,9 +475,14 @@ class SpotifyEmulator:
             elif quota is not None and not quota.admit(now):
                 retry_after = quota.wait_seconds(now)
                 response = error_response(429, "Too many requests", "QUOTA_EXCEEDED")
+            elif not self.knobs.endpoint_admits(endpoint_group(request.path), now):
+                retry_after = int(timedelta(days=1).total_seconds())
+                response = error_response(429, "Too many requests", "QUOTA_EXCEEDED")
             else:
                 return None
-        response.headers["Retry-After"] = str(retry_after)
+            quota_ban = response.get_json()["error"].get("reason") == "QUOTA_EXCEEDED"
+            if not quota_ban or self.observed.quota_retry_after:
+                response.headers["Retry-After"] = str(retry_after)
         return response
 
     def _authenticate(self) -> Response | None:
@@ -445,9 +498,22 @@ class SpotifyEmulator:
         if not self.owner_premium:
             return error_response(403, PREMIUM_REQUIRED)
         if not account.allowlisted:
-            return Response(NOT_ALLOWLISTED, 403, mimetype="text/plain")
+            return self._not_allowlisted(account.user_id)
         g.grant = grant
         return None
+
+    def _not_allowlisted(self, user_id: str) -> Response:
+        """The allow-list 403 in this account's wording: set by refuse_with, else one of the
+        2026 texts (by account) when observing 2026, else the 2021 plain text."""
+        with self.lock:
+            chosen = self.observed.refusals.get(user_id)
+            if chosen is None and self.observed.on:
+                number = sum(map(ord, user_id))
+                chosen = (NOT_ALLOWLISTED_2026[number % 2], number % 4 >= 2)
+        message, as_json = chosen or (NOT_ALLOWLISTED, False)
+        if as_json:
+            return error_response(403, message)
+        return Response(message, 403, mimetype="text/plain")
 
     def _record(self, response: Response) -> Response:
         if not g.get("dropped"):

@@ -120,9 +120,9 @@ def register_api_routes(app: Flask, emulator: SpotifyEmulator) -> None:
         with emulator.lock:
             followed = sorted(emulator.catalogue.accounts[g.grant.user_id].follows)
             remaining = [a for a in followed if after is None or a > after]
-            page = remaining[:limit]
+            page = remaining[: emulator.observed.follow_page_size(limit)]
             items = [shapes.artist_full(emulator.catalogue.artists[a]) for a in page]
-        last = page[-1] if page and len(remaining) > limit else None
+        last = page[-1] if page and len(remaining) > len(page) else None
         here: dict[str, str | int] = {"type": "artist", "limit": limit}
         if after:
             here = {"type": "artist", "after": after, "limit": limit}
@@ -143,7 +143,8 @@ def register_api_routes(app: Flask, emulator: SpotifyEmulator) -> None:
         extra = album_filters()
         groups = extra["include_groups"].split(",") if "include_groups" in extra else GROUPS
         most, default = (50, 20) if emulator.profile == "extended" else (10, 5)
-        limit = int_param("limit", default, 1, most, "Invalid limit")
+        most = emulator.observed.albums_limit or most
+        limit = int_param("limit", min(default, most), 1, most, "Invalid limit")
         offset = int_param("offset", 0, 0, 100_000, "Invalid offset")
         with emulator.lock:
             if artist_id not in emulator.catalogue.artists:
@@ -153,6 +154,7 @@ def register_api_routes(app: Flask, emulator: SpotifyEmulator) -> None:
             total = len(listed)
             if emulator.spurious_next and "include_groups" in extra:
                 total = len(emulator.catalogue.releases_of(artist_id, GROUPS))
+            total = emulator.observed.reported_total(total)
         page = shapes.offset_page(
             f"/artists/{artist_id}/albums", extra, items, offset, limit, total
         )

@@ -7,6 +7,7 @@ Callers hold the emulator's lock.
 from __future__ import annotations
 
 import math
+import random
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -64,6 +65,39 @@ class RollingWindow:
         return max(1, math.ceil((room_at - now).total_seconds()))
 
 
+ENDPOINT_ID = re.compile(r"/[0-9A-Za-z]{22}(?=/|$)")
+
+
+def endpoint_group(path: str) -> str:
+    """The endpoint a path calls, ids left out: /v1/artists/{id}/albums."""
+    return ENDPOINT_ID.sub("/{id}", path)
+
+
+@dataclass
+class Observed2026:
+    """Spotify's answers as observed in 2026 (reference section 0.1); `on` by observe_2026()."""
+
+    on: bool = False
+    total_off_share: float = 0.0  # artist-albums answers whose `total` is off by one
+    quota_retry_after: bool = True  # False: QUOTA_EXCEEDED comes without Retry-After
+    short_follow_pages: bool = False  # follow pages hold fewer items than asked, with `next`
+    albums_limit: int | None = None  # the most artist-albums accepts (None: the profile's)
+    refusals: dict[str, tuple[str, bool]] = field(default_factory=dict)  # user -> (text, json)
+    rng: random.Random = field(default_factory=lambda: random.Random(2026))
+
+    def reported_total(self, total: int) -> int:
+        """The total an artist-albums answer reports: off by one on a share of answers."""
+        if total and self.total_off_share and self.rng.random() < self.total_off_share:
+            return total + self.rng.choice((-1, 1))
+        return total
+
+    def follow_page_size(self, limit: int) -> int:
+        """Items a follow page holds: fewer than asked when short pages are on."""
+        return (
+            max(1, limit - 1 - self.rng.randrange(limit // 2)) if self.short_follow_pages else limit
+        )
+
+
 @dataclass
 class Knobs:
     fail_rules: list[FailRule] = field(default_factory=list)
@@ -71,7 +105,18 @@ class Knobs:
     rate_retry_after: int = 1
     rate_window: RollingWindow | None = None
     quota: RollingWindow | None = None
+    endpoint_cap: int | None = None  # calls to one endpoint a rolling day, then QUOTA_EXCEEDED
+    endpoint_windows: dict[str, RollingWindow] = field(default_factory=dict)
     recorded: list[RecordedRequest] = field(default_factory=list)
+
+    def endpoint_admits(self, endpoint: str, now: datetime) -> bool:
+        """Count a call to `endpoint` against its daily cap; False once the cap is reached."""
+        if self.endpoint_cap is None:
+            return True
+        window = self.endpoint_windows.setdefault(
+            endpoint, RollingWindow(self.endpoint_cap, timedelta(days=1))
+        )
+        return window.admit(now)
 
     def take_failure(self, path: str) -> FailRule | None:
         """The first rule matching `path` that still has uses left, spending one use."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -17,13 +18,14 @@ from sqlalchemy import delete, func, select
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
 from release_notifier.db.models import SpotifyCall, State
-from release_notifier.spotify.errors import BudgetExhausted
+from release_notifier.spotify.errors import BudgetExhausted, PremiumRequired, QuotaExceeded
 
 WINDOW = timedelta(days=1)
 PACE_WINDOW = timedelta(hours=1)
 PACE_BURST = 3  # an hour may spend up to three hours' share of the day's budget
 PACE_FLOOR = 20  # ...and at least this many requests (small budgets are not paced)
 PAUSED_UNTIL = "spotify_paused_until"
+ALBUMS_LIMIT = "spotify_albums_limit"
 
 
 class RequestBudget:
@@ -80,6 +82,32 @@ class RequestBudget:
             session.execute(delete(SpotifyCall).where(SpotifyCall.at <= self.clock() - WINDOW))
 
 
+@dataclass(frozen=True)
+class Pause:
+    """All Spotify work stopped until `until`; `kind` is "premium" or "quota"."""
+
+    until: datetime
+    reason: str
+
+    @property
+    def kind(self) -> str:
+        return self.reason.split(":", 1)[0] if ":" in self.reason else "quota"
+
+
+def stop_reason(exc: QuotaExceeded) -> str:
+    """The recorded reason of an app-wide stop, starting with its kind."""
+    return f"{'premium' if isinstance(exc, PremiumRequired) else 'quota'}: {exc}"
+
+
+def current_pause(database: Database) -> Pause | None:
+    """The pause of all Spotify work, if it still lasts."""
+    with database.session() as session:
+        row = session.get(State, PAUSED_UNTIL)
+        if row is None or row.expires_at is None or row.expires_at <= utcnow():
+            return None
+        return Pause(row.expires_at, row.value or "quota")
+
+
 def paused_until(database: Database) -> datetime | None:
     """When Spotify work may resume after a quota ban, if it is still in the future."""
     with database.session() as session:
@@ -97,3 +125,23 @@ def pause_until(database: Database, until: datetime, reason: str) -> None:
             session.add(State(key=PAUSED_UNTIL, value=reason, expires_at=until))
         elif row.expires_at is None or row.expires_at < until:
             row.value, row.expires_at = reason, until
+
+
+def remembered_albums_limit(database: Database, default: int) -> int:
+    """The artist-albums page size that worked last (after Spotify refused a bigger one)."""
+    with database.session() as session:
+        row = session.get(State, ALBUMS_LIMIT)
+        try:
+            return int(row.value) if row is not None and row.value else default
+        except ValueError:
+            return default
+
+
+def remember_albums_limit(database: Database, limit: int) -> None:
+    """Keep the page size Spotify accepts for every later run."""
+    with database.session() as session:
+        row = session.get(State, ALBUMS_LIMIT)
+        if row is None:
+            session.add(State(key=ALBUMS_LIMIT, value=str(limit)))
+        else:
+            row.value = str(limit)

@@ -21,6 +21,7 @@ from release_notifier.settings import Settings
 from release_notifier.spotify.budget import RequestBudget
 from release_notifier.spotify.errors import (
     NotAllowlisted,
+    PremiumRequired,
     QuotaExceeded,
     SpotifyError,
     SpotifyUnavailable,
@@ -33,8 +34,11 @@ logger = logging.getLogger(__name__)
 
 ALBUMS_PAGE_LIMIT = 10  # the most /artists/{id}/albums accepts since 2026
 FOLLOWING_PAGE_LIMIT = 50
+MAX_FOLLOW_PAGES = 400  # 20,000 follows at 50 a page; a longer list is an error, not a cut
 SERVER_RETRIES = 3
 SHORT_429_RETRIES = 3
+ALLOWLIST_WORDS = ("registered", "dashboard")  # every allow-list 403 wording since 2021
+PREMIUM_WORD = "premium"  # "Active premium subscription required for the owner of the app"
 ENDPOINT_ID = re.compile(r"/[0-9A-Za-z]{22}(?=/|$)")
 
 __all__ = ["Pacer", "SpotifyClient"]
@@ -52,8 +56,10 @@ def _error_body(response: requests.Response) -> dict[str, Any]:
         body = response.json()
     except ValueError:
         return {"message": response.text[:200]}
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, dict) else {"message": str(error)}
+    error = body.get("error") if isinstance(body, dict) else body
+    if isinstance(error, dict):
+        return error
+    return {"message": str(error) if error is not None else response.text[:200]}
 
 
 class SpotifyClient:
@@ -74,6 +80,8 @@ class SpotifyClient:
         pacer: Pacer | None = None,
         http: requests.Session | None = None,
         sleep: Sleep = time.sleep,
+        albums_limit: int = ALBUMS_PAGE_LIMIT,
+        on_albums_limit: Callable[[int], None] | None = None,
     ) -> None:
         self.settings = settings
         self.base_url = settings.spotify_api_base_url
@@ -85,6 +93,8 @@ class SpotifyClient:
         self.pacer = pacer or Pacer(sleep=sleep)
         self.http = http or requests.Session()
         self.requests_made = 0
+        self.albums_limit = min(max(albums_limit, 1), ALBUMS_PAGE_LIMIT)
+        self.on_albums_limit = on_albums_limit
         self._token_lock = threading.Lock()
 
     # Endpoints -------------------------------------------------------------------------------
@@ -94,30 +104,60 @@ class SpotifyClient:
         return self.get("/me")
 
     def followed_artists(self) -> Iterator[dict[str, Any]]:
-        """Every followed artist, 50 a page by cursor (ceil(N/50) requests)."""
+        """Every followed artist, 50 a page by cursor (ceil(N/50) requests).
+
+        Pages end only where Spotify gives no `next` or cursor: a short page is not the end.
+        A list longer than MAX_FOLLOW_PAGES pages, or a cursor that does not move, is an error
+        (the caller changes nothing), never a silently cut list.
+        """
         params: dict[str, Any] = {"type": "artist", "limit": FOLLOWING_PAGE_LIMIT}
-        while True:
+        for _ in range(MAX_FOLLOW_PAGES):
             page = self.get("/me/following", params)["artists"]
-            items = page.get("items") or []
-            yield from items
+            yield from page.get("items") or []
             after = (page.get("cursors") or {}).get("after")
-            if not page.get("next") or not after or len(items) < FOLLOWING_PAGE_LIMIT:
+            if not page.get("next") or not after:
                 return
+            if after == params.get("after"):
+                raise SpotifyError("/me/following: the cursor did not move", status=None)
             params = {**params, "after": after}
+        raise SpotifyError(
+            f"/me/following: more than {MAX_FOLLOW_PAGES} pages, not read", status=None
+        )
 
     def artist_albums_page(
-        self, artist_id: str, include_groups: str, offset: int = 0, limit: int = ALBUMS_PAGE_LIMIT
+        self, artist_id: str, include_groups: str, offset: int = 0
     ) -> dict[str, Any]:
-        """One offset page of an artist's releases in the given groups, newest first per group."""
-        return self.get(
-            f"/artists/{artist_id}/albums",
-            {
-                "include_groups": include_groups,
-                "market": self.settings.spotify_market,
-                "limit": min(limit, ALBUMS_PAGE_LIMIT),
-                "offset": offset,
-            },
-        )
+        """One offset page of an artist's releases in the given groups, newest first per group.
+
+        On 400 "Invalid limit" (Spotify cut 50 to 10 in 2026 without notice) the page size is
+        halved and the request repeated; the size that works is kept (`on_albums_limit`).
+        """
+        while True:
+            limit = self.albums_limit
+            try:
+                return self.get(
+                    f"/artists/{artist_id}/albums",
+                    {
+                        "include_groups": include_groups,
+                        "market": self.settings.spotify_market,
+                        "limit": limit,
+                        "offset": offset,
+                    },
+                )
+            except SpotifyError as exc:
+                if exc.status != 400 or "invalid limit" not in exc.message.lower() or limit <= 1:
+                    raise
+                self._halve_albums_limit(limit)
+
+    def _halve_albums_limit(self, refused: int) -> None:
+        with self._token_lock:
+            if self.albums_limit == refused:  # another thread may have halved it already
+                self.albums_limit = max(refused // 2, 1)
+                logger.warning(
+                    "spotify refused %d albums a page: now %d", refused, self.albums_limit
+                )
+                if self.on_albums_limit is not None:
+                    self.on_albums_limit(self.albums_limit)
 
     def album(self, album_id: str) -> dict[str, Any]:
         return self.get(f"/albums/{album_id}", {"market": self.settings.spotify_market})
@@ -153,10 +193,8 @@ class SpotifyClient:
             elif status >= 500:
                 server_failures += 1
                 self._back_off_or_raise(server_failures, f"{path}: {status}")
-            elif status == 403 and "not registered" in response.text.lower():
-                raise NotAllowlisted(
-                    "this Spotify account is not on the app's user list", status=403
-                )
+            elif status == 403:
+                raise self._refusal(path, response)
             else:
                 message = str(_error_body(response).get("message") or "")
                 raise SpotifyError(f"{path}: {status} {message}".strip(), status=status)
@@ -184,13 +222,30 @@ class SpotifyClient:
             failed.status_code = 599
             return sent_at, failed
 
+    def _refusal(self, path: str, response: requests.Response) -> SpotifyError:
+        """What a 403 means: the allow-list (any wording, text or JSON), the owner's lapsed
+        Premium (app-wide), or a refusal of this one call."""
+        message = str(_error_body(response).get("message") or "")
+        words = message.lower()
+        if any(word in words for word in ALLOWLIST_WORDS):
+            return NotAllowlisted("this Spotify account is not on the app's user list", status=403)
+        if PREMIUM_WORD in words:
+            hours = self.settings.spotify_premium_retry_hours
+            return PremiumRequired(
+                f"{path}: 403 the app owner's Spotify Premium lapsed", retry_after=hours * 3600
+            )
+        return SpotifyError(f"{path}: 403 {message}".strip(), status=403)
+
     def _handle_429(
         self, path: str, response: requests.Response, count: int, sent_at: float
     ) -> None:
         """A quota ban or a long wait raises QuotaExceeded; a short 429 is waited out by every
         thread (the pacer holds them all) and slows the pace once per burst."""
-        wait = _retry_after(response)
         reason = _error_body(response).get("reason")
+        if reason == "QUOTA_EXCEEDED" and "Retry-After" not in response.headers:
+            wait = self.settings.spotify_quota_pause_hours * 3600  # never the short default
+        else:
+            wait = _retry_after(response)
         if reason == "QUOTA_EXCEEDED" or wait > self.settings.spotify_max_wait_seconds:
             raise QuotaExceeded(
                 f"{path}: 429 {reason or 'long Retry-After'} ({int(wait)} s)", retry_after=wait

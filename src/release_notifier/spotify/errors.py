@@ -20,7 +20,8 @@ class InvalidGrant(SpotifyError):
 
 
 class NotAllowlisted(SpotifyError):
-    """403 for an account the app owner has not added to the app's user list (5 in dev mode)."""
+    """403 for an account the app owner has not added to the app's user list (5 in dev mode),
+    in any of Spotify's wordings (they all say "registered" or "dashboard")."""
 
 
 class Unauthorized(SpotifyError):
@@ -33,6 +34,16 @@ class QuotaExceeded(SpotifyError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message, status=429)
         self.retry_after = retry_after
+
+
+class PremiumRequired(QuotaExceeded):
+    """403 "Active premium subscription required for the owner of the app": the owner's Premium
+    lapsed and every call of the app is refused. App-wide like a quota ban: stop all Spotify
+    work, retry after `retry_after` seconds, tell the operator."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.status = 403
 
 
 class BudgetExhausted(QuotaExceeded):
