@@ -222,3 +222,36 @@ def test_a_new_album_is_found_however_wrong_the_totals_of_the_first_check(
     world.run()
 
     assert world.digest_names("mo@example.test")[-1] == ["Late Album"]
+
+
+def test_status_names_the_reason_of_a_premium_stop(world: World) -> None:
+    from click.testing import CliRunner
+
+    from release_notifier.cli.engine import status_command
+
+    world.add_user("pia@example.test", [world.spotify.add_artist("Any")])
+    world.spotify.owner_premium = False
+    world.run()
+
+    result = CliRunner().invoke(status_command, env={"DATABASE_URL": world.database.url})
+
+    assert result.exit_code == 0, result.output
+    assert "paused until: 2026-11-25 15:00:00 UTC" in result.output.splitlines()
+    assert "pause reason: premium: /me/following: 403 the app owner's Spotify Premium lapsed" in (
+        result.output.splitlines()
+    )
+
+
+def test_an_error_reading_one_follow_list_skips_that_user_not_the_run(world: World) -> None:
+    band = world.spotify.add_artist("Shared Band")
+    world.spotify.add_release(band, "For Everyone", release_date="2026-11-21")
+    world.add_user("odd@example.test", [band], account="odd")
+    world.add_user("fine@example.test", [band], account="fine")
+    # the first follow list read answers 200 with an artist that has no id: a parse error
+    world.spotify.fail(r"^/v1/me/following$", 200, body={"artists": {"items": [{"name": "?"}]}})
+
+    summary = world.run()
+
+    assert summary.check_errors == 1
+    assert any("follow list not refreshed: KeyError" in p for p in summary.problems)
+    assert world.digest_names("fine@example.test") == [["For Everyone"]]
