@@ -60,13 +60,28 @@ def authorize_url(settings: Settings, state: str, *, show_dialog: bool = False) 
 
 
 def _token_set(token: dict[str, Any], previous_refresh: str | None = None) -> TokenSet:
+    """The answer's tokens; an answer without `scope` granted what was asked (RFC 6749 5.1),
+    an empty one granted nothing."""
     expires_in = int(token.get("expires_in") or 3600)
+    scope = token.get("scope")
     return TokenSet(
         access_token=str(token["access_token"]),
         refresh_token=token.get("refresh_token") or previous_refresh,
         expires_at=utcnow() + timedelta(seconds=expires_in),
-        scope=str(token.get("scope") or SCOPE),
+        scope=SCOPE if scope is None else str(scope),
     )
+
+
+def scope_problem(granted: str) -> str | None:
+    """ "missing" without `user-follow-read`, "extra" with anything more; None when exact.
+
+    The app keeps only a token that can read follows and nothing else: one that cannot would
+    make a subscriber who never gets anything, one that can do more is a liability if stolen.
+    """
+    scopes = set(granted.split())
+    if SCOPE not in scopes:
+        return "missing"
+    return "extra" if scopes - {SCOPE} else None
 
 
 def _call_token_endpoint(settings: Settings, **params: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from release_notifier.db.models import PendingSignup
 from release_notifier.links import BadLink
 from release_notifier.spotify.client import SpotifyClient
 from release_notifier.spotify.errors import InvalidGrant, NotAllowlisted, SpotifyError
-from release_notifier.spotify.oauth import TokenSet, exchange_code
+from release_notifier.spotify.oauth import TokenSet, exchange_code, scope_problem
 from release_notifier.web import oauth_state
 from release_notifier.web.context import app_context, back_up_after
 from release_notifier.web.pages import (
@@ -91,6 +91,9 @@ def finish_link(pending: PendingSignup, code: str) -> Response | PageResponse:
     context = app_context()
     try:
         tokens = exchange_code(context.settings, code)
+        problem = scope_problem(tokens.scope)
+        if problem is not None:
+            return scope_page(problem)
         profile = SpotifyClient(context.settings, access_token=tokens.access_token).me()
     except InvalidGrant:
         return message_page(
@@ -120,6 +123,28 @@ def finish_link(pending: PendingSignup, code: str) -> Response | PageResponse:
             **START_AGAIN,
         )
     return link_account(pending, account_id, profile.get("display_name"), tokens)
+
+
+def scope_page(problem: str) -> PageResponse:
+    """Why a consent that grants too little or too much was not kept."""
+    logger.warning("consent refused: the granted scope is %s", problem)
+    if problem == "missing":
+        return message_page(
+            "Spotify did not let us read the artists you follow",
+            "That permission (“user-follow-read”) is the one thing this service needs: without "
+            "it we cannot tell which releases to send you. Nothing was saved. Start again and "
+            "agree to it on Spotify's page.",
+            403,
+            **START_AGAIN,
+        )
+    return message_page(
+        "Spotify granted more than this service asks for",
+        "This service only reads the artists you follow and keeps no other access to your "
+        "account, so this sign-in was not saved. Start again from this site, without changing "
+        "the link to Spotify.",
+        403,
+        **START_AGAIN,
+    )
 
 
 def not_allowlisted_page() -> PageResponse:
