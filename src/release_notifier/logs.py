@@ -66,14 +66,25 @@ def escape_controls(text: str) -> str:
     return CONTROL.sub(escaped_control, text)
 
 
+def quoted_traceback(text: str) -> str:
+    """A traceback redacted, its control characters escaped line by line, and every line set
+    off with `  | `: an exception's message cannot pass for a record of its own."""
+    return "\n".join(f"  | {escape_controls(line)}" for line in redact(text).split("\n"))
+
+
 class RedactingFilter(logging.Filter):
-    """Rewrites each record's final message through `redact` and `escape_controls`."""
+    """Rewrites each record's final message through `redact` and `escape_controls`, and its
+    traceback through `quoted_traceback` (once, however many handlers see the record)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = escape_controls(redact(message))
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not getattr(record, "_traceback_quoted", False):
+            text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+            record.exc_text = quoted_traceback(text)
+            record._traceback_quoted = True
         return True
 
 

@@ -96,3 +96,17 @@ def test_addresses_state_and_credentials_in_any_spelling_are_masked(
     logging.getLogger("release_notifier.test").warning(line)
 
     assert logged.lines[-1] == shown
+
+
+def test_a_traceback_is_masked_and_cannot_forge_a_log_line(
+    logged: Logged, caplog: pytest.LogCaptureFixture
+) -> None:
+    try:
+        raise ValueError(f"no row for zoë.müller@example.com\n{FORGED_LINE}")
+    except ValueError:
+        logging.getLogger("release_notifier.test").exception("lookup failed")
+
+    text = caplog.text
+    assert "Traceback (most recent call last)" in text
+    assert "zoë.müller" not in text and "z***@example.com" in text
+    assert not any(line.startswith(FORGED_LINE[:10]) for line in text.splitlines())
