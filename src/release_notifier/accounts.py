@@ -30,7 +30,7 @@ from release_notifier.db.models import (
 )
 from release_notifier.links import BadLink, address_tag, read_token
 from release_notifier.logs import mask_email
-from release_notifier.notices import queue_notice, queue_settings_link
+from release_notifier.notices import queue_notice, queue_settings_link, queue_unless_recent
 from release_notifier.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -400,6 +400,17 @@ def request_confirmation(session: Session, user: User, now: datetime) -> bool:
     """Queue the double opt-in email; one per signup attempt. False when already queued."""
     queued: bool = queue_notice(session, user, "confirm", now.isoformat())
     return queued
+
+
+def request_settings_link(session: Session, email: str, now: datetime) -> int | None:
+    """From `/settings`: a settings link for a confirmed subscription (unsubscribed ones too:
+    it is their way back), the confirmation again for an unconfirmed one, each at most once per
+    few minutes. The user's id when an email was queued; None otherwise, unknown address too."""
+    user = find_user_by_email(session, email)
+    if user is None:
+        return None
+    kind = "settings_link" if user.confirmed_at is not None else "confirm"
+    return user.id if queue_unless_recent(session, user, kind, now) else None
 
 
 def tell_address_owner(session: Session, result: LinkResult, now: datetime) -> bool:

@@ -28,8 +28,9 @@ logger = logging.getLogger(__name__)
 
 KINDS = ("confirm", "relink", "expiry_reminder", "settings_link")
 CLAIM = timedelta(minutes=5)
-# At most one settings link per address in this long, however many people ask for one.
-SETTINGS_LINK_INTERVAL = timedelta(minutes=5)
+# At most one asked-for email (settings link, confirmation from /settings) per address in this
+# long, however many people ask for one.
+ASKED_FOR_INTERVAL = timedelta(minutes=5)
 REFRESH_TOKEN_LIFETIME = timedelta(days=183)  # six months after the original authorization
 
 
@@ -47,19 +48,24 @@ def queue_notice(session: Session, user: User, kind: str, key: str) -> bool:
     return True
 
 
-def queue_settings_link(session: Session, user: User, now: datetime) -> bool:
-    """Queue an email with a fresh settings link, unless one was queued in the last few minutes
-    (the earlier one still works). False when nothing was queued."""
+def queue_unless_recent(session: Session, user: User, kind: str, now: datetime) -> bool:
+    """Queue an email somebody asked for, unless one of its kind was queued for this user in
+    the last few minutes (the earlier one still works). False when nothing was queued."""
     recent = session.scalar(
         select(Notice.id).where(
             Notice.user_id == user.id,
-            Notice.kind == "settings_link",
-            Notice.created_at > now - SETTINGS_LINK_INTERVAL,
+            Notice.kind == kind,
+            Notice.created_at > now - ASKED_FOR_INTERVAL,
         )
     )
     if recent is not None:
         return False
-    return queue_notice(session, user, "settings_link", now.isoformat())
+    return queue_notice(session, user, kind, now.isoformat())
+
+
+def queue_settings_link(session: Session, user: User, now: datetime) -> bool:
+    """Queue an email with a fresh settings link, at most one per ASKED_FOR_INTERVAL."""
+    return queue_unless_recent(session, user, "settings_link", now)
 
 
 def token_expires_at(user: User) -> datetime | None:

@@ -19,6 +19,7 @@ from release_notifier.web import (
     health,
     outbox,
     preferences,
+    recovery,
     scheduled,
     signup,
     unsubscribe,
@@ -56,9 +57,12 @@ def create_app(
     csrf, limiter = configure_security(app, settings)
     limiter.limit(SIGNUP_LIMIT, methods=["POST"])(signup.bp)
     limiter.limit(CONFIRM_LIMIT, methods=["POST"])(confirm.bp)
+    limiter.limit(SIGNUP_LIMIT, methods=["POST"])(recovery.bp)  # each request may send mail
     csrf.exempt(unsubscribe.one_click)  # RFC 8058: mail providers POST with no session
     csrf.exempt(scheduled.bp)  # authenticated by X-API-KEY, never by a cookie
-    for blueprint in (signup.bp, auth.bp, confirm.bp, preferences.bp, feeds.bp, unsubscribe.bp):
+    for blueprint in (signup.bp, auth.bp, confirm.bp, recovery.bp, preferences.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (feeds.bp, unsubscribe.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(scheduled.bp)
     app.register_blueprint(health.bp)

@@ -12,6 +12,7 @@ from release_notifier import accounts
 from release_notifier.db.models import User
 from release_notifier.links import BadLink
 from release_notifier.web.context import app_context
+from release_notifier.web.forms import SignupForm
 
 PageResponse = tuple[str, int]
 
@@ -77,22 +78,36 @@ def slow_down_page(window_seconds: int) -> PageResponse:
     )
 
 
+def request_form_page(
+    form: SignupForm | None = None,
+    status: int = 200,
+    *,
+    title: str = "Email me my settings link",
+    body: str = "Every email we send links to your settings. No recent one at hand? Enter "
+    "your address and we email you a fresh link.",
+) -> PageResponse:
+    """The form that asks for a settings link (`/settings`), under a heading that says why."""
+    page = render_template(
+        "settings_request.html", form=form or SignupForm(), title=title, body=body
+    )
+    return page, status
+
+
 def bad_link_page(exc: BadLink) -> PageResponse:
-    """400 for a forged or damaged link, 410 for an expired one."""
+    """400 for a forged or damaged link, 410 for an expired one; both offer a fresh link."""
     if exc.reason == "expired":
-        return message_page(
-            "This link has expired",
-            "Links in our emails only work for a while. Use the link in the newest email we "
-            "sent you, or sign up again with the same address: your history is kept.",
-            410,
-            action_url="/",
-            action_label="Go to the signup page",
+        return request_form_page(
+            status=410,
+            title="This link has expired",
+            body="Links in our emails only work for a while. Enter your address and we email "
+            "you a fresh link to your settings (or, if you had not confirmed it yet, the "
+            "confirmation again).",
         )
-    return message_page(
-        "This link is not valid",
-        "The link is damaged or was not made by this service. Copy the whole link from the "
-        "email, or use the link in the newest email we sent you.",
-        400,
+    return request_form_page(
+        status=400,
+        title="This link is not valid",
+        body="The link is damaged or was not made by this service. Copy the whole link from "
+        "the email, or enter your address and we email you a fresh one.",
     )
 
 

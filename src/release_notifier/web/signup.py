@@ -28,6 +28,20 @@ def render_signup(form: SignupForm, status: int = 200) -> tuple[str, int]:
     ), status
 
 
+def address_from(form: SignupForm) -> str | None:
+    """The posted address in canonical form (no DNS look-up), or None with the reason on the
+    form's field; the demo also takes reserved test domains."""
+    if not form.validate():
+        return None
+    try:
+        return accounts.normalize_address(
+            form.email.data or "", allow_test_domains=app_context().demo is not None
+        )
+    except accounts.InvalidAddress as exc:
+        form.email.errors = [str(exc)]
+        return None
+
+
 @bp.get("/")
 def page() -> tuple[str, int]:
     return render_signup(SignupForm())
@@ -38,14 +52,8 @@ def submit() -> Response | tuple[str, int]:
     """Validate the address (no DNS look-up), store a pending signup, redirect to Spotify."""
     context = app_context()
     form = SignupForm()
-    if not form.validate():
-        return render_signup(form, 422)
-    try:
-        email = accounts.normalize_address(
-            form.email.data or "", allow_test_domains=context.demo is not None
-        )
-    except accounts.InvalidAddress as exc:
-        form.email.errors = [str(exc)]
+    email = address_from(form)
+    if email is None:
         return render_signup(form, 422)
     context.settings.require("spotipy_client_id", "spotipy_client_secret")
     with context.database.session() as session:
