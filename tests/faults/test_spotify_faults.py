@@ -70,6 +70,12 @@ def newcomer_not_allowlisted(scene: Scene) -> None:
     set_allowlisted(scene, address, False)
 
 
+# The client gives up after TIMEOUT; a slow answer takes SLOW. TIMEOUT leaves room for a loaded
+# machine (0.25 s made healthy token requests time out under a busy test run).
+TIMEOUT = 1.0
+SLOW = TIMEOUT + 0.5
+
+
 @dataclass(frozen=True)
 class Fault:
     inject: Callable[[Scene], None]
@@ -85,11 +91,11 @@ FAULTS = {
         unaffected=["b@example.test", "c@example.test"],
     ),
     "timeouts on one artist": Fault(
-        lambda s: s.world.spotify.fail(s.albums_path("A"), 200, times=3, delay=0.4),
+        lambda s: s.world.spotify.fail(s.albums_path("A"), 200, times=3, delay=SLOW),
         unaffected=["b@example.test", "c@example.test"],
     ),
     "one timeout, then an answer": Fault(
-        lambda s: s.world.spotify.fail(s.albums_path("A"), 200, times=1, delay=0.4),
+        lambda s: s.world.spotify.fail(s.albums_path("A"), 200, times=1, delay=SLOW),
         unaffected=STEADY,
     ),
     "a truncated JSON body": Fault(
@@ -123,7 +129,7 @@ FAULTS = {
 @pytest.fixture
 def scene(world: World) -> Scene:
     """The scene after a first, healthy run (initial digests sent, follow lists read)."""
-    world.settings = world.settings.model_copy(update={"spotify_timeout_seconds": 0.25})
+    world.settings = world.settings.model_copy(update={"spotify_timeout_seconds": TIMEOUT})
     artists = {letter: world.spotify.add_artist(f"Artist {letter}") for letter in "ABC"}
     accounts = {address: address.split("@")[0] for address in FOLLOWS}
     scene = Scene(world, artists, accounts, {address: set() for address in FOLLOWS})
