@@ -15,5 +15,16 @@
   }
   frame.addEventListener("load", fit);
   window.addEventListener("resize", fit);
+  // The frame's width can change after the email is in (the page's scroll bar comes or goes): the email
+  // then wraps differently, so measure it again. Only width changes: fit() itself sets the height.
+  var width = frame.clientWidth;
+  if (window.ResizeObserver) {
+    new ResizeObserver(function () {
+      if (frame.clientWidth !== width) {
+        width = frame.clientWidth;
+        fit();
+      }
+    }).observe(frame);
+  }
   fit();
 })();
