@@ -48,6 +48,7 @@ class Shown(NamedTuple):
     spotify_url: str
     image_url: str | None
     artists: list[dict[str, str]]
+    release_id: str
 
 
 @dataclass
@@ -136,6 +137,7 @@ def claimed_releases(session: Session, digest_ids: Sequence[int]) -> dict[int, l
             Release.spotify_url,
             Release.image_url,
             Release.artists,
+            Release.id,
         )
         .join(Release, Release.id == LedgerEntry.release_id)
         .where(LedgerEntry.digest_id.in_(digest_ids), LedgerEntry.status == "claimed")

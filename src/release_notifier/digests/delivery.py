@@ -1,7 +1,7 @@
 """Claim, send, mark: a digest is claimed in the database before it is sent and marked sent only
-after the SMTP server accepts it. A crash leaves it claimed and the next run sends it again with
-the same Message-ID, so nothing is lost; a double is possible only if the process dies between the
-server's acceptance and the commit.
+after its channel (email: the SMTP server) accepts it. A crash leaves it claimed and the next run
+sends it again with the same Message-ID, so nothing is lost; a double is possible only if the
+process dies between the server's acceptance and the commit.
 
 Claiming and loading work on batches of users (one transaction per batch); marking a digest sent
 is its own small transaction, so a crash can double at most the digests in flight (one per SMTP
@@ -13,16 +13,15 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from email.utils import make_msgid
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from release_notifier.channels import Channel, Delivery, Failure, Outgoing, Subscriber
 from release_notifier.db import Database
 from release_notifier.db.models import (
     Artist,
@@ -44,8 +43,7 @@ from release_notifier.digests.compose import (
     pending_candidates,
 )
 from release_notifier.logs import mask_email
-from release_notifier.mail.render import build_message, msgid_domain
-from release_notifier.mail.send import MailError, SmtpSender
+from release_notifier.mail.render import msgid_domain
 from release_notifier.notices import footer_links
 from release_notifier.releases.dates import date_label
 from release_notifier.settings import Settings
@@ -56,35 +54,11 @@ CLAIM = timedelta(minutes=10)
 BATCH = 200  # users claimed, and digests loaded, per transaction
 
 
-@dataclass
-class Delivery:
-    sent: bool
-    error: MailError | None = None
-
-
-@dataclass
-class Outgoing:
-    """A claimed digest with everything its email needs (built when it is sent)."""
+class ClaimedDigest(NamedTuple):
+    """A claimed digest ready for a channel: its row and the message it becomes."""
 
     digest_id: int
-    user_id: int
-    address: str
-    message_id: str
-    context: dict[str, Any]
-
-    def message(self, settings: Settings) -> EmailMessage:
-        return build_message(
-            "digest",
-            to=self.address,
-            sender=settings.sender,
-            site_name=settings.site_name,
-            context=self.context,
-            headers={
-                "List-Unsubscribe": f"<{self.context['unsubscribe_url']}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
-            message_id=self.message_id,
-        )
+    outgoing: Outgoing
 
 
 def interval_days(settings: Settings, user: User) -> float:
@@ -304,7 +278,7 @@ def prepare_digests(
     digest_ids: Sequence[int],
     now: datetime,
     claimant: str | None = None,
-) -> list[Outgoing]:
+) -> list[ClaimedDigest]:
     """Load claimed digests for sending, count the attempt and take over their claim; void those
     whose recipient unsubscribed or was refused since the claim (their releases go back to
     pending)."""
@@ -364,7 +338,15 @@ def prepare_digests(
         }
         if row in empty_first:
             context |= empty_first_context(followed.get(row.user_id, 0), row.next_digest_at, now)
-        outgoing.append(Outgoing(row.id, row.user_id, row.email, row.message_id, context))
+        shown = releases.get(row.id, [])
+        message = Outgoing(
+            Subscriber(row.user_id, row.email),
+            "digest",
+            key=row.message_id,
+            releases=tuple(entry.release_id for entry in shown),
+            context=context,
+        )
+        outgoing.append(ClaimedDigest(row.id, message))
     return outgoing
 
 
@@ -397,24 +379,23 @@ def empty_first_context(
     }
 
 
-def send_digest(
-    database: Database, settings: Settings, sender: SmtpSender, outgoing: Outgoing, now: datetime
+def deliver_digest(
+    database: Database, channel: Channel, digest: ClaimedDigest, now: datetime
 ) -> Delivery:
-    """Build and send a prepared digest and settle it: announced on success, pending again on
-    failure. Safe to run in several threads at once, each with its own sender."""
-    try:
-        sender.send(outgoing.message(settings))
-    except MailError as exc:
-        logger.warning("digest to %s not sent: %s", mask_email(outgoing.address), str(exc))
-        _settle_failure(database, outgoing, exc, now)
-        return Delivery(sent=False, error=exc)
+    """Hand a prepared digest to its channel and settle it: announced once the channel accepted
+    it, pending again when it did not. Safe to run in several threads at once."""
+    delivery = channel.deliver(digest.outgoing)
+    if not delivery.sent:
+        _settle_failure(database, digest, delivery, now)
+        return delivery
+    user_id = digest.outgoing.subscriber.user_id
     with database.engine.begin() as connection:
         for statement in settle_sent_statements():
-            connection.execute(
-                statement, {"digest": outgoing.digest_id, "user": outgoing.user_id, "now": now}
-            )
-    logger.info("digest %s sent to %s", outgoing.digest_id, mask_email(outgoing.address))
-    return Delivery(sent=True)
+            connection.execute(statement, {"digest": digest.digest_id, "user": user_id, "now": now})
+    logger.info(
+        "digest %s sent to %s", digest.digest_id, mask_email(digest.outgoing.subscriber.email)
+    )
+    return delivery
 
 
 @lru_cache(maxsize=1)
@@ -452,24 +433,25 @@ def _release_claim(session: Session, digest_id: int, reason: str) -> None:
 
 
 def _settle_failure(
-    database: Database, outgoing: Outgoing, error: MailError, now: datetime
+    database: Database, digest: ClaimedDigest, delivery: Delivery, now: datetime
 ) -> None:
-    """Temporary: due again next run. Address refused: marked and no longer mailed. Message
-    refused (spam, policy): its releases wait for the user's next digest date, set at the claim."""
+    """Temporary: due again next run. Channel dead (address refused): marked and no longer
+    mailed. Message refused (spam, policy): its releases wait for the user's next digest date,
+    set at the claim."""
     with database.session() as session:
-        _release_claim(session, outgoing.digest_id, str(error))
-        if error.message_refused:
+        _release_claim(session, digest.digest_id, delivery.reason)
+        if delivery.failure is Failure.REFUSED:
             return
-        if error.permanent:
+        if delivery.failure is Failure.PERMANENT:
             values: dict[str, Any] = {
                 "mail_rejected_at": now,
-                "mail_rejected_reason": str(error)[:300],
+                "mail_rejected_reason": delivery.reason[:300],
             }
         else:
             values = {"next_digest_at": now}
         session.execute(
             update(User)
-            .where(User.id == outgoing.user_id)
+            .where(User.id == digest.outgoing.subscriber.user_id)
             .values(**values)
             .execution_options(synchronize_session=False)
         )

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from release_notifier.channels import Channel, Delivery, Failure
+from release_notifier.channels.email import EmailChannel
 from release_notifier.clock import utcnow
 from release_notifier.crypto import TokenDecryptError, decrypt_token, encrypt_token
 from release_notifier.db import Database
@@ -25,13 +27,12 @@ from release_notifier.db.models import User
 from release_notifier.db.session import database_error_text, database_unusable
 from release_notifier.digests.delivery import BATCH as DIGEST_BATCH
 from release_notifier.digests.delivery import (
-    Delivery,
-    Outgoing,
+    ClaimedDigest,
     claim_digests,
     claimed_digest_ids,
+    deliver_digest,
     due_user_ids,
     prepare_digests,
-    send_digest,
 )
 from release_notifier.jobs.lease import LeaseLost, RunLease, holder_is_dead
 from release_notifier.jobs.schedule import artists_due, follow_sync_due, queue_account_notices
@@ -435,9 +436,11 @@ class Run:
 
     def mail_work(self, sender: SmtpSender) -> None:
         """Resend digests a crashed run left claimed, then claim and send the due digests a
-        batch at a time over SMTP_CONNECTIONS connections; nothing once the lease is lost."""
+        batch at a time through the email channel over SMTP_CONNECTIONS connections; nothing
+        once the lease is lost."""
         self.mail_failures = 0
         senders = SenderPool(sender, self.settings.smtp_connections)
+        email = EmailChannel(self.settings, senders)
         try:
             with ThreadPoolExecutor(senders.size, thread_name_prefix="smtp") as workers:
                 leftover = claimed_digest_ids(
@@ -445,7 +448,7 @@ class Run:
                 )
                 for first in range(0, len(leftover), DIGEST_BATCH):
                     batch = leftover[first : first + DIGEST_BATCH]
-                    if not self.send_digests(senders, workers, batch):
+                    if not self.send_digests(email, workers, batch):
                         return
                 due = due_user_ids(self.database, self.now, self.checks_done)
                 for first in range(0, len(due), DIGEST_BATCH):
@@ -462,25 +465,24 @@ class Run:
                         self.claimant,
                         checks_done=self.checks_done,
                     )
-                    if not self.send_digests(senders, workers, claimed):
+                    if not self.send_digests(email, workers, claimed):
                         return
         finally:
             senders.close()
 
     def send_digests(
-        self, senders: SenderPool, workers: ThreadPoolExecutor, digest_ids: list[int]
+        self, channel: Channel, workers: ThreadPoolExecutor, digest_ids: list[int]
     ) -> bool:
-        """Send claimed digests; False once the mail server kept failing (the rest wait)."""
+        """Send claimed digests; False once the channel kept failing (the rest wait)."""
 
-        def deliver(outgoing: Outgoing) -> Delivery:
+        def deliver(digest: ClaimedDigest) -> Delivery:
             self.keep_lease()
-            with senders.lend() as sender:
-                return send_digest(self.database, self.settings, sender, outgoing, self.now)
+            return deliver_digest(self.database, channel, digest, self.now)
 
         prepared = prepare_digests(
             self.database, self.settings, digest_ids, self.now, self.claimant
         )
-        futures = [workers.submit(deliver, outgoing) for outgoing in prepared]
+        futures = [workers.submit(deliver, digest) for digest in prepared]
         stopped = False
         try:
             for future in futures:
@@ -500,16 +502,15 @@ class Run:
         if delivery.sent:
             self.summary.emails_sent += 1
             self.mail_failures = 0
-        elif delivery.error is not None:
-            if delivery.error.permanent:
-                self.summary.problems.append(f"address refused for good: {delivery.error}")
-            elif delivery.error.message_refused:
-                self.summary.problems.append(
-                    f"digest refused, its releases wait for the next digest: {delivery.error}"
-                )
-            else:
-                self.mail_failures += 1
-                self.summary.problems.append(f"digest not sent, retried next run: {delivery.error}")
+        elif delivery.failure is Failure.PERMANENT:
+            self.summary.problems.append(f"address refused for good: {delivery.reason}")
+        elif delivery.failure is Failure.REFUSED:
+            self.summary.problems.append(
+                f"digest refused, its releases wait for the next digest: {delivery.reason}"
+            )
+        else:
+            self.mail_failures += 1
+            self.summary.problems.append(f"digest not sent, retried next run: {delivery.reason}")
 
     def work(self) -> RunSummary:
         """One pass of the work, under a lease the caller holds and keeps alive."""
