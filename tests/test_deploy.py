@@ -4,12 +4,15 @@ that forward to the port `serve` listens on by default with the headers it reads
 from __future__ import annotations
 
 import configparser
+import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from release_notifier.cli.web import DEFAULT_PORT
 
@@ -72,3 +75,68 @@ def test_the_proxy_examples_forward_to_serve_with_the_headers_it_trusts() -> Non
     for header in ("Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"):
         assert f"proxy_set_header {header} " in nginx
     assert "TRUST_PROXY_HEADERS=true" in caddy and "TRUST_PROXY_HEADERS=true" in nginx
+
+
+# A production install has no `demo` extra: aiosmtpd cannot be imported there.
+WITHOUT_DEMO_EXTRA = "import sys; sys.modules['aiosmtpd'] = None\n"
+
+PRODUCTION_APP = """
+import json, sys
+from release_notifier.cli.web import require_production_secrets
+from release_notifier.settings import load_settings
+from release_notifier.web import create_app
+
+settings = load_settings()
+require_production_secrets(settings)
+client = create_app(settings).test_client()
+paths = ("/", "/settings", "/healthz", "/_outbox/")
+answers = {path: client.get(path).status_code for path in paths}
+loaded = sorted(
+    name for name, module in sys.modules.items()
+    if module is not None and name.startswith(("aiosmtpd", "release_notifier.sandbox"))
+)
+print(json.dumps({"answers": answers, "loaded": loaded}))
+"""
+
+
+def run_without_demo_extra(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh Python whose environment is a production install's: the secrets set,
+    files under `tmp_path`, and no aiosmtpd."""
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "FLASK_SECRET_KEY": "production-flask-secret",
+        "CRON_SECRET_KEY": "production-cron-secret",
+        "DB_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'site.db'}",
+        "HUEY_SQLITE_PATH": str(tmp_path / "queue.db"),
+        "BACKUP_DIR": str(tmp_path / "backups"),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_DEMO_EXTRA + code],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_production_app_serves_without_loading_the_sandbox_or_aiosmtpd(
+    tmp_path: Path,
+) -> None:
+    result = run_without_demo_extra(PRODUCTION_APP, tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["loaded"] == []
+    # the pages answer as they do for anyone; the outbox does not exist outside the demo
+    assert report["answers"] == {"/": 200, "/settings": 200, "/healthz": 503, "/_outbox/": 404}
+
+
+def test_the_demo_without_its_extra_says_what_to_install(tmp_path: Path) -> None:
+    command = "from release_notifier.cli import main\nsys.argv[1:] = ['demo', '--port', '0']\n"
+    result = run_without_demo_extra(command + "main()", tmp_path)
+    assert result.returncode == 1
+    assert "the demo needs the `demo` extra" in result.stderr
+    assert "pip install -e '.[demo]'" in result.stderr
+    assert "Traceback" not in result.stderr

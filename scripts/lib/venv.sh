@@ -24,11 +24,12 @@ venv_is_current() {
     && [ "$(cat .venv/installed-stamp)" = "$(venv_fingerprint)" ]
 }
 
-# ensure_venv: install only when .venv is missing or pyproject.toml changed since the stamp.
+# ensure_venv EXTRAS: install (with EXTRAS) only when .venv is missing or pyproject.toml changed
+# since the stamp. Every extra includes the demo's, so a venv ./scripts/test made serves the demo.
 ensure_venv() {
   if venv_is_current; then
     return 0
   fi
   echo "installing into .venv (pyproject.toml is new or changed)..."
-  install_venv ""
+  install_venv "$1"
 }

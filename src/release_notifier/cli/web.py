@@ -191,8 +191,11 @@ def serve(host: str, port: int, debug: bool) -> None:
 def demo(host: str, port: int, emulator_port: int, mail_port: int) -> None:
     """The sandbox: Spotify emulator, mail catcher and the app wired to both."""
     from release_notifier.web import create_app
-    from release_notifier.web.demo import demo_settings
 
+    try:
+        from release_notifier.web.demo import demo_settings
+    except ModuleNotFoundError as exc:
+        raise without_demo_extra(exc) from None
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-connection chatter
     listener = bind(host, port)
     app_url = f"http://{url_netloc(url_host(host), listener.getsockname()[1])}"
@@ -211,6 +214,17 @@ def demo(host: str, port: int, emulator_port: int, mail_port: int) -> None:
     finally:
         context.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def without_demo_extra(exc: ModuleNotFoundError) -> Exception:
+    """A production install lacks the `demo` extra (aiosmtpd, the mail catcher's server): one
+    line that says what to install. Any other missing module stays the error it is."""
+    if (exc.name or "").partition(".")[0] != "aiosmtpd":
+        return exc
+    return click.ClickException(
+        "the demo needs the `demo` extra (aiosmtpd, for its mail catcher): "
+        "run ./scripts/demo, or pip install -e '.[demo]'"
+    )
 
 
 def start_demo_services_or_explain(

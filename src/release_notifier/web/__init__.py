@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from flask_limiter.errors import RateLimitExceeded
@@ -17,7 +18,6 @@ from release_notifier.web import (
     confirm,
     feeds,
     health,
-    outbox,
     preferences,
     recovery,
     scheduled,
@@ -25,13 +25,15 @@ from release_notifier.web import (
     unsubscribe,
 )
 from release_notifier.web.context import EXTENSION, AppContext
-from release_notifier.web.demo import DemoContext
 from release_notifier.web.pages import PageResponse, message_page, slow_down_page
 from release_notifier.web.security import CONFIRM_LIMIT, SIGNUP_LIMIT, configure_security
 
+if TYPE_CHECKING:  # the demo's parts (emulator, mail catcher) are never loaded in production
+    from release_notifier.web.demo import DemoContext
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["DemoContext", "create_app"]
+__all__ = ["create_app"]
 
 
 def create_app(
@@ -43,7 +45,8 @@ def create_app(
 ) -> Flask:
     """The Flask app for `settings`; opens (and migrates) DATABASE_URL unless given a database.
 
-    `queue` defaults to the Huey queue of `settings`; `demo` adds the /_outbox pages.
+    `queue` defaults to the Huey queue of `settings`; `demo` (given only by the sandbox, which
+    has imported it) adds its /_outbox pages, so production never loads the sandbox.
     """
     settings.require("flask_secret_key")
     database = database or open_database(settings.database_url)
@@ -67,7 +70,7 @@ def create_app(
     app.register_blueprint(scheduled.bp)
     app.register_blueprint(health.bp)
     if demo is not None:
-        app.register_blueprint(outbox.bp)
+        demo.register_pages(app)
     register_error_pages(app)
     app.context_processor(lambda: {"site_name": settings.site_name})
     return app

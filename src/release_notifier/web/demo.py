@@ -1,4 +1,7 @@
-"""The sandbox: a Spotify emulator with the demo catalogue, a mail catcher, settings for both."""
+"""The sandbox: a Spotify emulator with the demo catalogue, a mail catcher, settings for both.
+
+Imported only by the `demo` command and tests: it loads the emulator and aiosmtpd (the `demo`
+extra), which a production install does not have."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from flask import Flask
 
 from release_notifier.listening import reason, url_host, url_netloc
 from release_notifier.sandbox.catalogue import DemoCatalogue, load_demo_catalogue
@@ -15,6 +19,7 @@ from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
 from release_notifier.sandbox.wiring import sandbox_settings
 from release_notifier.settings import Settings
+from release_notifier.web import outbox
 
 
 @dataclass
@@ -24,6 +29,10 @@ class DemoContext:
     emulator: SpotifyEmulator
     mail: MailCatcher
     catalogue: DemoCatalogue | None = field(default=None)
+
+    def register_pages(self, app: Flask) -> None:
+        """Add the demo's own pages (the outbox) to `app`."""
+        app.register_blueprint(outbox.bp)
 
     def stop(self) -> None:
         self.mail.stop()
