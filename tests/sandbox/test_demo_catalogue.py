@@ -8,7 +8,7 @@ import pytest
 
 from release_notifier.sandbox.catalogue import DemoCatalogue, add_new_week, load_demo_catalogue
 from release_notifier.sandbox.emulator import SpotifyEmulator
-from tests.sandbox.helpers import api_get
+from tests.sandbox.helpers import api_get, token_request
 
 TODAY = date(2026, 11, 25)
 
@@ -126,3 +126,28 @@ def test_demo_artists_keep_their_ids_from_run_to_run(demo: DemoCatalogue) -> Non
     with SpotifyEmulator() as another:
         again = load_demo_catalogue(another, TODAY)
     assert again.artists == demo.artists
+
+
+def test_two_artists_are_called_nova_reed_and_search_tells_them_apart(
+    emulator: SpotifyEmulator, demo: DemoCatalogue
+) -> None:
+    app = token_request(emulator, grant_type="client_credentials").json()["access_token"]
+    found = api_get(emulator, "/search", app, q="Nova Reed", type="artist").json()["artists"]
+
+    namesakes = [item for item in found["items"] if item["name"] == "Nova Reed"]
+    assert {item["id"] for item in namesakes} == {
+        demo.artists["Nova Reed"],
+        demo.namesake_artist_id,
+    }
+    assert namesakes[0]["genres"] != namesakes[1]["genres"]
+    assert namesakes[0]["images"][0]["url"] != namesakes[1]["images"][0]["url"]
+
+
+def test_anas_mixtape_holds_tracks_of_several_artists(
+    emulator: SpotifyEmulator, demo: DemoCatalogue
+) -> None:
+    mixtape = api_get(
+        emulator, f"/playlists/{demo.playlist_id}", token_for(emulator, demo, "ana")
+    ).json()
+    artists = {entry["item"]["artists"][0]["id"] for entry in mixtape["items"]["items"]}
+    assert len(artists) == 3

@@ -1,7 +1,9 @@
 """Demo data for the emulator: invented artists, releases dated relative to `today`, and four
 sandbox listeners (three allow-listed, one not), covering the cases a release notifier must get
 right: fresh releases, back catalogue, explicit/clean twins, collaborations, year- and
-month-precision dates, a pre-release, a huge discography and an appears_on compilation.
+month-precision dates, a pre-release, a huge discography and an appears_on compilation; and for
+choosing artists without Spotify: a second "Nova Reed" (search must let people pick the right
+one) and a playlist of ana's mixing several artists.
 """
 
 from __future__ import annotations
@@ -98,6 +100,8 @@ class DemoCatalogue:
     prerelease_album_id: str
     compilation_album_id: str
     prolific_artist_id: str
+    namesake_artist_id: str  # the other "Nova Reed", followed by nobody
+    playlist_id: str  # ana's public "Sandbox Mixtape"
 
 
 def demo_artist_id(name: str) -> str:
@@ -172,6 +176,31 @@ def load_demo_catalogue(emulator: SpotifyEmulator, today: date) -> DemoCatalogue
             total_tracks=18,
         ),
         prolific_artist_id=_prolific_discography(emulator, artists["Orchard Static"], today),
+        namesake_artist_id=_namesake(emulator, today),
+        playlist_id=_mixtape(emulator, artists),
+    )
+
+
+def _namesake(emulator: SpotifyEmulator, today: date) -> str:
+    """A second "Nova Reed" (hardstyle, another image and following) with one release."""
+    artist_id = emulator.add_artist(
+        "Nova Reed", demo_artist_id("Nova Reed (hardstyle)"), genres=["hardstyle"]
+    )
+    emulator.add_release(
+        artist_id, "Bassline Cathedral", group="single", release_date=_days_ago(today, 30)
+    )
+    return artist_id
+
+
+def _mixtape(emulator: SpotifyEmulator, artists: dict[str, str]) -> str:
+    """ana's public playlist: the first track of a few demo artists' newest releases."""
+    tracks = []
+    for name in ("Kestrel Vale", "Lumen Drive", "Wren Atlas"):
+        with emulator.lock:
+            newest = emulator.catalogue.releases_of(artists[name], ["album", "single"])[0][0]
+        tracks.append(newest.track_ids()[0])
+    return emulator.add_playlist(
+        "Sandbox Mixtape", tracks, owner="ana", playlist_id=make_id("demo-playlist", "mixtape")
     )
 
 

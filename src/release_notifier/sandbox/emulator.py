@@ -30,6 +30,7 @@ from release_notifier.sandbox.emulator_data import (
     GROUPS,
     Account,
     Catalogue,
+    Playlist,
     Release,
     make_id,
     make_upc,
@@ -45,6 +46,7 @@ from release_notifier.sandbox.emulator_knobs import (
     RollingWindow,
     endpoint_group,
 )
+from release_notifier.sandbox.emulator_lookups import register_lookup_routes
 from release_notifier.sandbox.emulator_oauth import (
     Authorization,
     Grants,
@@ -117,6 +119,9 @@ class SpotifyEmulator:
         # live in 2026), so clients must also stop on a short page.
         self.spurious_next = False
         self.observed = Observed2026()  # the "2026 as observed" behaviours, all off
+        # True (development mode): a playlist's items only for its owner and collaborators;
+        # False: for any token, as for extended apps (and dev apps the February 2026 cut spared)
+        self.playlist_items_restricted = profile != "extended"
         self.lock = threading.RLock()
         self.catalogue = Catalogue()
         self.grants = Grants()
@@ -256,6 +261,28 @@ class SpotifyEmulator:
             )
             return self.catalogue.add_release(release)
 
+    def track_ids(self, album_id: str) -> list[str]:
+        """The ids of a release's tracks, in order."""
+        with self.lock:
+            return self.catalogue.releases[album_id].track_ids()
+
+    def add_playlist(
+        self,
+        name: str,
+        track_ids: Iterable[str],
+        *,
+        owner: str = "curator",
+        public: bool = True,
+        collaborators: Iterable[str] = (),
+        playlist_id: str | None = None,
+    ) -> str:
+        """Add a playlist of existing tracks; `owner` "spotify" makes an editorial one (404 to
+        apps since November 2024)."""
+        with self.lock:
+            new_id = playlist_id or make_id("playlist", name, str(self.catalogue.next_sequence()))
+            playlist = Playlist(new_id, name, owner, public, list(track_ids), set(collaborators))
+            return self.catalogue.add_playlist(playlist)
+
     def remove_release(self, album_id: str) -> None:
         """Take a release off Spotify (every artist page, and /albums/{id} gives 404)."""
         with self.lock:
@@ -327,6 +354,11 @@ class SpotifyEmulator:
                 Authorization(user_id, "user-follow-read", now), now, refresh=True
             )
         return {"access_token": answer["access_token"], "refresh_token": answer["refresh_token"]}
+
+    def issue_app_token(self) -> str:
+        """An access token of the app's own (client credentials), without the token request."""
+        with self.lock:
+            return str(self.grants.issue_app_token(self.now())["access_token"])
 
     def revoke(self, user_id: str) -> None:
         """The user removed the app: their refresh tokens answer "Refresh token revoked"."""
@@ -418,6 +450,25 @@ class SpotifyEmulator:
         with self.lock:
             self.observed.albums_limit = most
 
+    def refuse_app_token(
+        self,
+        error: str = "invalid_client",
+        description: str | None = "Invalid client",
+        *,
+        status: int = 400,
+        times: int = 1,
+    ) -> None:
+        """The next `times` client-credentials grants fail with this OAuth error (Spotify
+        answers a wrong or withdrawn client secret with 400 invalid_client)."""
+        with self.lock:
+            self.knobs.app_token_refusal = (error, description, status)
+            self.knobs.app_token_refusals_left = times
+
+    def forbid_app_calls(self, times: int = 1) -> None:
+        """The next `times` /v1 calls made with the app's own token get 403 Forbidden."""
+        with self.lock:
+            self.knobs.app_calls_forbidden = times
+
     @property
     def requests(self) -> list[RecordedRequest]:
         """Every request answered so far (a copy), oldest first."""
@@ -442,6 +493,7 @@ class SpotifyEmulator:
         app.register_error_handler(HTTPException, _http_error)
         register_oauth_routes(app, self)
         register_api_routes(app, self)
+        register_lookup_routes(app, self)
         app.add_url_rule("/images/<kind>/<item_id>/<int:size>.svg", "image", self._image)
         return app
 
@@ -492,12 +544,17 @@ class SpotifyEmulator:
             return _unauthorized(WWW_AUTHENTICATE_MISSING)
         with self.lock:
             grant = self.grants.access(token, self.now())
-            account = self.catalogue.accounts.get(grant.user_id) if grant else None
-        if grant is None or account is None:
+            user_id = grant.user_id if grant else None
+            account = self.catalogue.accounts.get(user_id) if user_id else None
+        if grant is None or (user_id is not None and account is None):
             return _unauthorized(WWW_AUTHENTICATE_INVALID)
         if not self.owner_premium:
             return error_response(403, PREMIUM_REQUIRED)
-        if not account.allowlisted:
+        if account is None:  # the app's own token: no allow-list, maybe a forbid_app_calls()
+            with self.lock:
+                if self.knobs.take_app_call_refusal():
+                    return error_response(403, "Forbidden")
+        elif not account.allowlisted:
             return self._not_allowlisted(account.user_id)
         g.grant = grant
         return None
@@ -544,6 +601,8 @@ class SpotifyEmulator:
                 title = self.catalogue.releases[item_id].name
             elif kind == "artist" and item_id in self.catalogue.artists:
                 title = self.catalogue.artists[item_id].name
+            elif kind == "playlist" and item_id in self.catalogue.playlists:
+                title = self.catalogue.playlists[item_id].name
             else:
                 return Response("not found", 404, mimetype="text/plain")
         return Response(cover_svg(title, item_id, size), 200, mimetype="image/svg+xml")

@@ -67,6 +67,14 @@ def int_param(name: str, default: int, low: int, high: int, message: str) -> int
     return value
 
 
+def require_user() -> str:
+    """The user a token acts for; the app's own token (client credentials) has none."""
+    user_id: str | None = g.grant.user_id
+    if user_id is None:
+        raise ApiError(401, "Unauthorized.")
+    return user_id
+
+
 def require_id(value: str) -> str:
     if not is_spotify_id(value):
         raise ApiError(400, "invalid id")
@@ -103,8 +111,9 @@ def register_api_routes(app: Flask, emulator: SpotifyEmulator) -> None:
 
     @app.get("/v1/me")
     def me() -> Response:
+        user_id = require_user()
         with emulator.lock:
-            return jsonify(shapes.user(emulator.catalogue.accounts[g.grant.user_id]))
+            return jsonify(shapes.user(emulator.catalogue.accounts[user_id]))
 
     @app.get("/v1/me/following")
     def following() -> Response:
@@ -113,12 +122,13 @@ def register_api_routes(app: Flask, emulator: SpotifyEmulator) -> None:
             raise ApiError(400, "Missing parameter type")
         if kind != "artist":
             raise ApiError(400, "Only valid type is 'artist'")
+        user_id = require_user()
         if "user-follow-read" not in g.grant.scope.split():
             raise ApiError(403, "Insufficient client scope")
         limit = int_param("limit", 20, 1, 50, "Invalid limit")
         after = request.args.get("after")
         with emulator.lock:
-            followed = sorted(emulator.catalogue.accounts[g.grant.user_id].follows)
+            followed = sorted(emulator.catalogue.accounts[user_id].follows)
             remaining = [a for a in followed if after is None or a > after]
             page = remaining[: emulator.observed.follow_page_size(limit)]
             items = [shapes.artist_full(emulator.catalogue.artists[a]) for a in page]

@@ -69,6 +69,12 @@ class Artist:
     name: str
     genres: list[str] = field(default_factory=list)
 
+    @property
+    def followers(self) -> int:
+        """A follower count fixed by the id: shown by the extended profile, and the popularity
+        search ranks by in every profile."""
+        return 1000 + 137 * sum(map(ord, self.id))
+
 
 @dataclass
 class Release:
@@ -96,6 +102,23 @@ class Release:
 
 
 @dataclass
+class Playlist:
+    """A playlist; `owner` is an account's user id or any other Spotify user id ("spotify":
+    an editorial playlist, out of reach of apps since November 2024)."""
+
+    id: str
+    name: str
+    owner: str
+    public: bool
+    track_ids: list[str]
+    collaborators: set[str] = field(default_factory=set)
+
+    def editable_by(self, user_id: str | None) -> bool:
+        """Its owner and collaborators: the only users a 2026 dev-mode app reads items for."""
+        return user_id is not None and (user_id == self.owner or user_id in self.collaborators)
+
+
+@dataclass
 class Account:
     user_id: str
     account_id: str
@@ -111,6 +134,7 @@ class Catalogue:
     artists: dict[str, Artist] = field(default_factory=dict)
     releases: dict[str, Release] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
+    playlists: dict[str, Playlist] = field(default_factory=dict)
     by_artist: dict[str, dict[str, Release]] = field(default_factory=dict)
     _sequence: int = 0
 
@@ -168,6 +192,42 @@ class Catalogue:
         ]
         listed.sort(key=lambda pair: (GROUPS.index(pair[1]), -release_rank(pair[0])))
         return listed
+
+    def find_track(self, track_id: str) -> tuple[Release, int] | None:
+        """The release a track id belongs to and its track number."""
+        for release in self.releases.values():
+            track_ids = release.track_ids()
+            if track_id in track_ids:
+                return release, track_ids.index(track_id) + 1
+        return None
+
+    def add_playlist(self, playlist: Playlist) -> str:
+        if not is_spotify_id(playlist.id):
+            raise ValueError(f"playlist id {playlist.id!r} is not 22 base62 characters")
+        if playlist.id in self.playlists:
+            raise ValueError(f"playlist {playlist.id} already exists")
+        for track_id in playlist.track_ids:
+            if self.find_track(track_id) is None:
+                raise ValueError(f"no track {track_id!r} in the emulator")
+        self.playlists[playlist.id] = playlist
+        return playlist.id
+
+    def search_artists(self, query: str) -> list[Artist]:
+        """Artists whose name has a word starting with each word of `query` (case and an
+        `artist:` field filter ignored): an exact name first, then the most followed."""
+        words = [w for w in query.casefold().replace('"', " ").split() if w != "artist:"]
+        words = [w.removeprefix("artist:") for w in words]
+        if not words:
+            return []
+
+        def matches(artist: Artist) -> bool:
+            name_words = artist.name.casefold().split()
+            return all(any(n.startswith(w) for n in name_words) for w in words)
+
+        wanted = " ".join(words)
+        found = [artist for artist in self.artists.values() if matches(artist)]
+        found.sort(key=lambda a: (a.name.casefold() != wanted, -a.followers, a.name, a.id))
+        return found
 
     def newest_releases(self) -> list[Release]:
         return sorted(self.releases.values(), key=release_rank, reverse=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from release_notifier.sandbox.emulator_data import Account, Artist, Catalogue, Release
+from release_notifier.sandbox.emulator_data import Account, Artist, Catalogue, Playlist, Release
 
 MARKETS = ["CA", "DE", "FR", "GB", "SE", "US"]
 TRACKS_PER_ALBUM_PAGE = 50
@@ -59,9 +59,8 @@ class Shapes:
         full["genres"] = list(artist.genres)
         full["images"] = self.images("artist", artist.id)
         if self.extended:
-            seed = sum(map(ord, artist.id))
-            full["followers"] = {"href": None, "total": 1000 + 137 * seed}
-            full["popularity"] = 30 + seed % 60
+            full["followers"] = {"href": None, "total": artist.followers}
+            full["popularity"] = 30 + sum(map(ord, artist.id)) % 60
         return full
 
     def album_simple(self, release: Release, group: str | None = None) -> Json:
@@ -127,6 +126,71 @@ class Shapes:
         if self.extended:
             track["available_markets"] = list(MARKETS)
         return track
+
+    def track_full(self, release: Release, number: int, track_id: str) -> Json:
+        """GET /tracks/{id}: the simplified track with its album and ISRC."""
+        track = self.track_simple(release, number, track_id)
+        track["album"] = self.album_simple(release)
+        track["external_ids"] = {"isrc": f"QZ{track_id[:10].upper()}"}
+        if self.extended:
+            track["popularity"] = 10 + number * 7 % 80
+        return track
+
+    def owner(self, user_id: str) -> Json:
+        account = self.catalogue.accounts.get(user_id)
+        return {
+            "display_name": account.display_name if account else user_id.capitalize(),
+            "external_urls": {"spotify": f"https://open.spotify.com/user/{user_id}"},
+            "href": f"{self.api}/users/{user_id}",
+            "id": user_id,
+            "type": "user",
+            "uri": f"spotify:user:{user_id}",
+        }
+
+    @property
+    def item_key(self) -> str:
+        """February 2026 renamed a playlist's `tracks` to `items` and an item's `track` to
+        `item` for development-mode apps; extended apps keep the old names."""
+        return "tracks" if self.extended else "items"
+
+    def playlist_items_page(self, playlist: Playlist, offset: int, limit: int) -> Json:
+        """An offset page of playlist items, each wrapping a full track."""
+        entries: list[Json] = []
+        for track_id in playlist.track_ids[offset : offset + limit]:
+            found = self.catalogue.find_track(track_id)
+            if found is None:  # removed from Spotify since: Spotify answers null
+                entries.append({"added_at": None, "is_local": False, self.item_key[:-1]: None})
+                continue
+            entries.append(
+                {
+                    "added_at": "2026-01-01T00:00:00Z",
+                    "added_by": self.owner(playlist.owner),
+                    "is_local": False,
+                    self.item_key[:-1]: self.track_full(*found, track_id),
+                }
+            )
+        path = f"/playlists/{playlist.id}/{self.item_key}"
+        return self.offset_page(path, {}, entries, offset, limit, len(playlist.track_ids))
+
+    def playlist(self, playlist: Playlist, *, with_items: bool) -> Json:
+        """GET /playlists/{id}: metadata, plus the first 100 items when `with_items`."""
+        body: Json = {
+            "collaborative": bool(playlist.collaborators),
+            "description": "",
+            "external_urls": {"spotify": f"https://open.spotify.com/playlist/{playlist.id}"},
+            "href": f"{self.api}/playlists/{playlist.id}",
+            "id": playlist.id,
+            "images": self.images("playlist", playlist.id),
+            "name": playlist.name,
+            "owner": self.owner(playlist.owner),
+            "public": playlist.public,
+            "snapshot_id": f"MTAs{playlist.id[:12]}",
+            "type": "playlist",
+            "uri": f"spotify:playlist:{playlist.id}",
+        }
+        if with_items:
+            body[self.item_key] = self.playlist_items_page(playlist, 0, 100)
+        return body
 
     def tracks_page(self, release: Release, offset: int, limit: int) -> Json:
         ids = release.track_ids()

@@ -108,6 +108,24 @@ class Knobs:
     endpoint_cap: int | None = None  # calls to one endpoint a rolling day, then QUOTA_EXCEEDED
     endpoint_windows: dict[str, RollingWindow] = field(default_factory=dict)
     recorded: list[RecordedRequest] = field(default_factory=list)
+    # (error, description, status) for the next client-credentials grants, and how many
+    app_token_refusal: tuple[str, str | None, int] | None = None
+    app_token_refusals_left: int = 0
+    app_calls_forbidden: int = 0  # /v1 calls on the app's token answered 403 Forbidden
+
+    def take_app_token_refusal(self) -> tuple[str, str | None, int] | None:
+        """The refusal a client-credentials grant gets, while some are still queued."""
+        if self.app_token_refusal is None or self.app_token_refusals_left <= 0:
+            return None
+        self.app_token_refusals_left -= 1
+        return self.app_token_refusal
+
+    def take_app_call_refusal(self) -> bool:
+        """True when this /v1 call on the app's token is to be refused with 403."""
+        if self.app_calls_forbidden <= 0:
+            return False
+        self.app_calls_forbidden -= 1
+        return True
 
     def endpoint_admits(self, endpoint: str, now: datetime) -> bool:
         """Count a call to `endpoint` against its daily cap; False once the cap is reached."""

@@ -1,7 +1,10 @@
-"""The emulated Spotify Accounts service: consent page, codes, access and refresh tokens.
+"""The emulated Spotify Accounts service: consent page, codes, access and refresh tokens, and the
+app's own client-credentials tokens.
 
 Rules kept from Spotify (2026): codes are single-use and live 10 minutes, access tokens an hour,
 and a refresh token dies 183 days after the user's original consent however often it is used.
+A client-credentials token acts for no user: it reads the catalogue, never /me or follows, and
+comes without a refresh token (the app asks again).
 """
 
 from __future__ import annotations
@@ -52,12 +55,14 @@ KNOWN_SCOPES = frozenset(
 
 
 class TokenError(Exception):
-    """An OAuth error answer from /api/token: HTTP 400 with `error` and `error_description`."""
+    """An OAuth error answer from /api/token: HTTP 400 (or `status`) with `error` and
+    `error_description`."""
 
-    def __init__(self, error: str, description: str | None = None) -> None:
+    def __init__(self, error: str, description: str | None = None, status: int = 400) -> None:
         super().__init__(error)
         self.error = error
         self.description = description
+        self.status = status
 
     def body(self) -> dict[str, str]:
         body = {"error": self.error}
@@ -93,7 +98,9 @@ class RefreshGrant:
 
 @dataclass
 class AccessGrant:
-    user_id: str
+    """An access token; `user_id` None: the app's own (client credentials), for no user."""
+
+    user_id: str | None
     scope: str
     expires_at: datetime
 
@@ -213,6 +220,16 @@ class Grants:
             self.refresh_tokens[refresh_token] = RefreshGrant(authorization)
             answer["refresh_token"] = refresh_token
         return answer
+
+    def issue_app_token(self, now: datetime) -> dict[str, Any]:
+        """A client-credentials answer: an access token for no user, no scope, no refresh."""
+        access_token = "BQ" + secrets.token_urlsafe(96)
+        self.access_tokens[access_token] = AccessGrant(None, "", now + ACCESS_TOKEN_LIFETIME)
+        return {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": int(ACCESS_TOKEN_LIFETIME.total_seconds()),
+        }
 
     def use_refresh_token(
         self, token: str, now: datetime, *, rotate: bool, confidential: bool
@@ -372,7 +389,7 @@ def register_oauth_routes(app: Flask, emulator: SpotifyEmulator) -> None:
             confidential = check_client(emulator.client_id, emulator.client_secret)
             answer = token_grant(emulator, confidential)
         except TokenError as exc:
-            return jsonify(exc.body()), 400
+            return jsonify(exc.body()), exc.status
         response = jsonify(answer)
         response.headers["Cache-Control"] = "no-store"
         return response, 200
@@ -404,6 +421,7 @@ def token_grant(emulator: SpotifyEmulator, confidential: bool) -> dict[str, Any]
     handlers: dict[str, Callable[[SpotifyEmulator, bool], dict[str, Any]]] = {
         "authorization_code": _authorization_code_grant,
         "refresh_token": _refresh_token_grant,
+        "client_credentials": _client_credentials_grant,
     }
     if not grant_type:
         raise TokenError("unsupported_grant_type", "grant_type parameter is missing")
@@ -443,3 +461,14 @@ def _refresh_token_grant(emulator: SpotifyEmulator, confidential: bool) -> dict[
             rotate=emulator.rotate_refresh_tokens,
             confidential=confidential,
         )
+
+
+def _client_credentials_grant(emulator: SpotifyEmulator, confidential: bool) -> dict[str, Any]:
+    """The app's own token: only with the client secret; `refuse_app_token()` makes it fail."""
+    if not confidential:
+        raise TokenError("invalid_client", "Invalid client secret")
+    with emulator.lock:
+        refusal = emulator.knobs.take_app_token_refusal()
+        if refusal is not None:
+            raise TokenError(*refusal)
+        return emulator.grants.issue_app_token(emulator.now())

@@ -27,6 +27,17 @@ from release_notifier.spotify.errors import (
     SpotifyUnavailable,
     Unauthorized,
 )
+from release_notifier.spotify.lookups import (
+    ArtistHit,
+    ArtistRef,
+    LinkNotReadable,
+    SearchPage,
+    SpotifyLink,
+    artist_hit,
+    artist_refs,
+    playlist_entries,
+    search_page,
+)
 from release_notifier.spotify.oauth import TokenSet, refresh_access_token
 from release_notifier.spotify.pacer import Pacer, Sleep
 
@@ -34,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 ALBUMS_PAGE_LIMIT = 10  # the most /artists/{id}/albums accepts since 2026
 FOLLOWING_PAGE_LIMIT = 50
+SEARCH_PAGE_LIMIT = 10  # the most /search accepts since February 2026
+MAX_PLAYLIST_PAGES = 10  # 100 tracks a page (the playlist itself, then its `next` pages)
 MAX_FOLLOW_PAGES = 400  # 20,000 follows at 50 a page; a longer list is an error, not a cut
 SERVER_RETRIES = 3
 SHORT_429_RETRIES = 3
@@ -49,6 +62,14 @@ def _retry_after(response: requests.Response) -> float:
         return max(float(response.headers.get("Retry-After", "1")), 0.0)
     except ValueError:
         return 1.0
+
+
+def _unreadable(kind: str, exc: SpotifyError) -> SpotifyError:
+    """A 400/403/404 on a look-up as a plain LinkNotReadable; anything else as it was (a quota
+    ban or an outage must still stop or skip the way it always does)."""
+    if type(exc) is SpotifyError and exc.status in (400, 403, 404):
+        return LinkNotReadable(f"Spotify has no {kind} this app may read at that link", status=404)
+    return exc
 
 
 def _error_body(response: requests.Response) -> dict[str, Any]:
@@ -161,6 +182,71 @@ class SpotifyClient:
 
     def album(self, album_id: str) -> dict[str, Any]:
         return self.get(f"/albums/{album_id}", {"market": self.settings.spotify_market})
+
+    # Catalogue look-ups (the app's own token reads these) -----------------------------------
+
+    def search_artists(self, query: str, offset: int = 0) -> SearchPage:
+        """Artists matching `query`, SEARCH_PAGE_LIMIT a page from `offset` (one request; none
+        for a blank query)."""
+        query = " ".join(query.split())
+        if not query:
+            return SearchPage([], 0, 0, None)
+        params = {"q": query, "type": "artist", "limit": SEARCH_PAGE_LIMIT, "offset": offset}
+        return search_page(self.get("/search", params))
+
+    def artist(self, artist_id: str) -> ArtistHit:
+        return artist_hit(self.get(f"/artists/{artist_id}"))
+
+    def artists_of_album(self, album_id: str) -> list[ArtistRef]:
+        """The album's main artists (one request)."""
+        return artist_refs(self.album(album_id).get("artists") or [])
+
+    def artists_of_track(self, track_id: str) -> list[ArtistRef]:
+        """The track's artists, featured ones included (one request)."""
+        track = self.get(f"/tracks/{track_id}", {"market": self.settings.spotify_market})
+        return artist_refs(track.get("artists") or [])
+
+    def artists_of_playlist(self, playlist_id: str) -> list[ArtistRef]:
+        """Every artist on the playlist's first MAX_PLAYLIST_PAGES pages of tracks.
+
+        Raises LinkNotReadable when Spotify gives only the playlist's metadata: since February
+        2026 a development-mode app reads the items of its users' own playlists only.
+        """
+        try:
+            body = self.get(f"/playlists/{playlist_id}", {"market": self.settings.spotify_market})
+        except SpotifyError as exc:
+            raise _unreadable("playlist", exc) from None
+        page = body.get("items") if "items" in body else body.get("tracks")
+        tracks = playlist_entries(page)
+        if tracks is None or not isinstance(page, dict):
+            raise LinkNotReadable(
+                "Spotify lets this app read only the playlists of its own Spotify users; "
+                "paste the artists' or albums' links instead",
+                status=403,
+            )
+        for _ in range(MAX_PLAYLIST_PAGES - 1):
+            if not page.get("next"):
+                break
+            try:
+                page = self.get(str(page["next"]))
+            except SpotifyError as exc:
+                raise _unreadable("playlist", exc) from None
+            tracks += playlist_entries(page) or []
+        return artist_refs(artist for track in tracks for artist in track.get("artists") or [])
+
+    def artists_of_link(self, link: SpotifyLink) -> list[ArtistRef]:
+        """The artists a pasted link names; LinkNotReadable when Spotify has no such item."""
+        if link.kind == "playlist":
+            return self.artists_of_playlist(link.id)
+        try:
+            if link.kind == "artist":
+                hit = self.artist(link.id)
+                return [ArtistRef(hit.id, hit.name)]
+            if link.kind == "album":
+                return self.artists_of_album(link.id)
+            return self.artists_of_track(link.id)
+        except SpotifyError as exc:
+            raise _unreadable(link.kind, exc) from None
 
     # Transport -------------------------------------------------------------------------------
 
