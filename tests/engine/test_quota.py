@@ -226,7 +226,7 @@ def test_status_shows_budget_pause_due_unchecked_and_oldest_check(world: World) 
     assert "requests in the last 24 h: 4 of 500" in lines
     assert "requests left: 496" in lines
     assert "paused until: 2026-11-26 10:00:00 UTC" in lines
-    assert "artists followed: 4" in lines
+    assert "unique artists: 4" in lines
     assert "artists due for a check: 1" in lines
     assert "artists never checked: 1" in lines
     assert "oldest check: 2026-11-25 09:00:00 UTC (12.0 h ago)" in lines

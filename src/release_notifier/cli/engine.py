@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 from release_notifier.clock import utcnow
 from release_notifier.db import open_database
 from release_notifier.jobs.lease import lease_expiry
+from release_notifier.jobs.promise import Promise, current_promise
 from release_notifier.jobs.run import RunSummary
 from release_notifier.jobs.schedule import artist_states, plan_checks
 from release_notifier.jobs.turns import run_once
@@ -93,8 +94,8 @@ def run_command(wait: float, no_wait: bool) -> int:
 
 @click.command("status")
 def status_command() -> None:
-    """Show the Spotify request budget, any quota pause, how fresh the artist checks are, and
-    whether a run is at work."""
+    """Show the Spotify request budget, any quota pause, the promise the budget keeps, how fresh
+    the artist checks are, and whether a run is at work."""
     settings = load_settings()
     database = open_database(settings.database_url)
     try:
@@ -104,6 +105,7 @@ def status_command() -> None:
         pause = current_pause(database)
         states = artist_states(database, settings, now)
         due = plan_checks(database, settings, now)
+        promise = current_promise(database, settings, now, states)
         lease_until = lease_expiry(database)
         asked = waiting_requests(database)
     finally:
@@ -117,13 +119,34 @@ def status_command() -> None:
     )
     if pause is not None:
         click.echo(f"pause reason: {pause.reason}")
-    click.echo(f"artists followed: {len(states)}")
+    for line in promise_lines(promise):
+        click.echo(line)
     click.echo(f"artists due for a check: {len(due)}")
     click.echo(f"artists never checked: {len(states) - len(checked)}")
     click.echo(f"oldest check: {_age(oldest, now)}")
     at_work = f"yes (lease until {lease_until:%Y-%m-%d %H:%M:%S} UTC)" if lease_until else "no"
     click.echo(f"run at work: {at_work}")
     click.echo(f"work asked for meanwhile: {asked}")
+
+
+def promise_lines(promise: Promise) -> list[str]:
+    """The promise in `status`: unique artists, checks the budget allows per interval, what it
+    keeps, and a warning line with what it would take when it cannot keep every artist."""
+    lines = [
+        f"unique artists: {promise.unique_artists}",
+        f"artist checks per {promise.interval_days:g}-day interval: {promise.checks_allowed} "
+        f"allowed by the budget, {promise.checks_needed} needed",
+        f"promise: {promise.statement()}",
+        f"checked within their last interval: {promise.coverage:.0%} of the artists",
+    ]
+    if promise.kept:
+        lines.append(f"room for: {promise.room} more artists")
+    else:
+        lines.append(
+            "warning: the request budget cannot check every artist before each digest; "
+            f"it would take {promise.what_it_takes()}"
+        )
+    return lines
 
 
 def _age(moment: datetime | None, now: datetime) -> str:
