@@ -21,6 +21,7 @@ from release_notifier.crypto import encrypt_token
 from release_notifier.db.models import (
     ALL_RELEASE_TYPES,
     DEFAULT_RELEASE_TYPES,
+    ArtistChoice,
     Digest,
     Follow,
     LedgerEntry,
@@ -387,9 +388,9 @@ def next_digest_on(user: User, now: datetime) -> date | None:
 
 
 def delete_user_data(session: Session, user: User) -> None:
-    """Remove the user, their tokens, follows, ledger, digests and notices."""
+    """Remove the user, their tokens, follows, chosen artists, ledger, digests and notices."""
     user_id = user.id
-    for table in (LedgerEntry, Notice, Digest, Follow, PendingSignup):
+    for table in (LedgerEntry, Notice, Digest, Follow, ArtistChoice, PendingSignup):
         session.execute(delete(table).where(table.user_id == user_id))
     session.delete(user)
     session.flush()

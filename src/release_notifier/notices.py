@@ -86,7 +86,8 @@ def notice_context(settings: Settings, user: User, kind: str) -> dict[str, Any]:
             **footer_links(settings, user.id, user.link_version),
             "unsubscribed": user.unsubscribed_at is not None,
             "relink_url": link_url(settings, "relink", user.id, user.link_version)
-            if user.needs_relink_since is not None or user.refresh_token_enc is None
+            if not user.is_email_only
+            and (user.needs_relink_since is not None or user.refresh_token_enc is None)
             else "",
         }
     if kind == "confirm":

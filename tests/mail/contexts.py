@@ -27,6 +27,7 @@ def digest(**overrides: Any) -> dict[str, Any]:
     """A regular digest for Ana: one artist with one release out, and one coming soon."""
     values: dict[str, Any] = {
         "kind": "regular",
+        "email_only": False,
         "release_count": 1,
         "upcoming_count": 1,
         "lookback_days": 28,

@@ -113,6 +113,19 @@ def test_a_first_digest_without_followed_artists_tells_how_to_follow_them() -> N
         assert "Your next digest comes on 9 December 2026." in part
 
 
+def test_an_empty_first_digest_of_an_email_only_subscriber_speaks_of_chosen_artists() -> None:
+    empty = dict(kind="initial", release_count=0, upcoming_count=0, artists=[], upcoming=[])
+    empty["next_digest_label"] = "9 December 2026"
+    chose = parts(build("digest", **empty, email_only=True, followed_artists=2))
+    chose_none = parts(build("digest", **empty, email_only=True, followed_artists=0))
+    for part in chose:
+        assert "You chose 2 artists" in part
+        assert "Spotify" not in part.split("Your next digest")[0]
+    for part in chose_none:
+        assert "You have not chosen any artists yet" in part
+        assert "/settings/tok-settings" in part
+
+
 def test_digest_groups_releases_under_the_artist_with_cover_type_and_date() -> None:
     text, html = parts(build("digest"))
     assert "Björk" in text

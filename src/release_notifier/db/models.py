@@ -51,7 +51,8 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """A subscriber: one email address, at most one linked Spotify account."""
+    """A subscriber: one email address, at most one linked Spotify account. One with no
+    Spotify account (`spotify_account_id` None) is email-only: their artists are chosen here."""
 
     __tablename__ = "users"
 
@@ -92,6 +93,11 @@ class User(Base):
     @property
     def wanted_types(self) -> set[str]:
         return wanted_types(self.release_types)
+
+    @property
+    def is_email_only(self) -> bool:
+        """Signed up by choosing artists, with no Spotify account to read follows from."""
+        return self.spotify_account_id is None
 
     @property
     def is_active(self) -> bool:
@@ -139,6 +145,27 @@ class Follow(Base):
     artist: Mapped[Artist] = relationship()
 
     __table_args__ = (Index("ix_follows_artist_id", "artist_id"),)
+
+
+ADD, MUTE = "add", "mute"
+
+
+class ArtistChoice(Base):
+    """An artist a subscriber chose here: `add` (announce it, followed on Spotify or not) or
+    `mute` (a followed artist not to announce). Follow sync never touches these."""
+
+    __tablename__ = "artist_choices"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    artist_id: Mapped[str] = mapped_column(ForeignKey("artists.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # ADD | MUTE
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    artist: Mapped[Artist] = relationship()
+
+    __table_args__ = (Index("ix_artist_choices_artist_id", "artist_id"),)
 
 
 class Release(Base):

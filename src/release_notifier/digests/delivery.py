@@ -26,7 +26,6 @@ from release_notifier.db import Database
 from release_notifier.db.models import (
     Artist,
     Digest,
-    Follow,
     LedgerEntry,
     User,
     table_of,
@@ -46,6 +45,7 @@ from release_notifier.logs import mask_email
 from release_notifier.mail.render import msgid_domain
 from release_notifier.notices import footer_links
 from release_notifier.releases.dates import date_label
+from release_notifier.releases.subscriptions import subscribed_artists
 from release_notifier.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -83,19 +83,21 @@ def waiting_users() -> list[ColumnElement[bool]]:
 
 
 def first_digest_ready(checks_done: bool) -> ColumnElement[bool]:
-    """A first digest waits until the follow list was read since the user confirmed and, when
-    this run's artist checks did not get to run (`checks_done` False: a quota ban or pause),
-    until every artist they follow was checked since; later digests never wait. So a run that
-    could not read Spotify for them (a quota pause, a confirmation a moment after the run read
-    its users) leaves the first digest due, not pushed an interval back."""
-    synced = User.follows_synced_at >= User.confirmed_at
+    """A first digest waits until the follow list was read since the user confirmed (an
+    email-only subscriber has none to read) and, when this run's artist checks did not get to
+    run (`checks_done` False: a quota ban or pause), until every artist they get was checked
+    since; later digests never wait. So a run that could not read Spotify for them (a quota
+    pause, a confirmation a moment after the run read its users) leaves the first digest due,
+    not pushed an interval back."""
+    synced = or_(User.spotify_account_id.is_(None), User.follows_synced_at >= User.confirmed_at)
     if checks_done:
         return or_(User.last_digest_at.is_not(None), synced)
+    pairs = subscribed_artists().subquery()
     unchecked = (
-        select(Follow.artist_id)
-        .join(Artist, Artist.id == Follow.artist_id)
+        select(pairs.c.artist_id)
+        .join(Artist, Artist.id == pairs.c.artist_id)
         .where(
-            Follow.user_id == User.id,
+            pairs.c.user_id == User.id,
             or_(Artist.checked_at.is_(None), Artist.checked_at < User.confirmed_at),
         )
         .exists()
@@ -295,6 +297,7 @@ def prepare_digests(
                 User.unsubscribed_at,
                 User.mail_rejected_at,
                 User.next_digest_at,
+                User.spotify_account_id,
             )
             .join(User, User.id == Digest.user_id, isouter=True)
             .where(Digest.id.in_(digest_ids), Digest.status == "claimed")
@@ -337,7 +340,12 @@ def prepare_digests(
             "period_start": period_start_label(row.last_digest_at, settings, now),
         }
         if row in empty_first:
-            context |= empty_first_context(followed.get(row.user_id, 0), row.next_digest_at, now)
+            context |= empty_first_context(
+                followed.get(row.user_id, 0),
+                row.next_digest_at,
+                now,
+                email_only=row.spotify_account_id is None,
+            )
         shown = releases.get(row.id, [])
         message = Outgoing(
             Subscriber(row.user_id, row.email),
@@ -357,23 +365,22 @@ def period_start_label(last_digest_at: datetime | None, settings: Settings, now:
 
 
 def followed_counts(session: Session, user_ids: Sequence[int]) -> dict[int, int]:
-    """How many artists each user follows (as last read from Spotify)."""
+    """How many artists each user gets releases from (followed and not muted, or added)."""
     if not user_ids:
         return {}
-    rows = session.execute(
-        select(Follow.user_id, func.count())
-        .where(Follow.user_id.in_(user_ids))
-        .group_by(Follow.user_id)
-    )
+    pairs = subscribed_artists(user_ids=user_ids).subquery()
+    rows = session.execute(select(pairs.c.user_id, func.count()).group_by(pairs.c.user_id))
     return {user_id: int(count) for user_id, count in rows}
 
 
 def empty_first_context(
-    followed: int, next_digest_at: datetime | None, now: datetime
+    followed: int, next_digest_at: datetime | None, now: datetime, *, email_only: bool = False
 ) -> dict[str, Any]:
-    """What an empty first digest says: the artists found and when the next digest comes."""
+    """What an empty first digest says: the artists found (or chosen, for an email-only
+    subscriber) and when the next digest comes."""
     upcoming = next_digest_at if next_digest_at is not None and next_digest_at > now else now
     return {
+        "email_only": email_only,
         "followed_artists": followed,
         "next_digest_label": date_label(upcoming.date().isoformat(), "day"),
     }

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Float, Select, and_, case, cast, func, or_, select
 
 from release_notifier.db import Database
-from release_notifier.db.models import Artist, Follow, User
+from release_notifier.db.models import Artist, User
 from release_notifier.digests.delivery import interval_days, waiting_users
 from release_notifier.notices import REFRESH_TOKEN_LIFETIME, queue_notice, token_expires_at
+from release_notifier.releases.subscriptions import subscribed_artists
 from release_notifier.settings import Settings
 
 CHECK_WINDOW = timedelta(hours=24)
@@ -84,7 +85,8 @@ def follow_sync_due(settings: Settings, user: User, now: datetime) -> bool:
 
 
 def artist_states(database: Database, settings: Settings, now: datetime) -> list[ArtistState]:
-    """One row per artist followed by a user who gets digests, aggregated in the database."""
+    """One row per artist some user who gets digests is subscribed to (followed and not muted,
+    or added), aggregated in the database."""
     interval = func.coalesce(User.digest_interval_days, cast(settings.digest_interval_days, Float))
     deadline = case(
         (interval <= 0, now), (User.next_digest_at.is_(None), now), else_=User.next_digest_at
@@ -97,9 +99,10 @@ def artist_states(database: Database, settings: Settings, now: datetime) -> list
         else_=0,
     )
     awaited = case((User.last_digest_at.is_(None), User.confirmed_at), else_=None)
+    pairs = subscribed_artists().subquery()
     query = (
         select(
-            Follow.artist_id,
+            pairs.c.artist_id,
             func.min(deadline),
             func.min(interval),
             func.max(wants_extra),
@@ -107,10 +110,10 @@ def artist_states(database: Database, settings: Settings, now: datetime) -> list
             Artist.last_new_release_at,
             func.max(awaited),
         )
-        .join(User, User.id == Follow.user_id)
-        .join(Artist, Artist.id == Follow.artist_id)
+        .join(User, User.id == pairs.c.user_id)
+        .join(Artist, Artist.id == pairs.c.artist_id)
         .where(*waiting_users())
-        .group_by(Follow.artist_id, Artist.checked_at, Artist.last_new_release_at)
+        .group_by(pairs.c.artist_id, Artist.checked_at, Artist.last_new_release_at)
     )
     with database.session() as session:
         return [

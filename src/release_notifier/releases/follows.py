@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select
 
 from release_notifier.db import Database
-from release_notifier.db.models import Artist, Follow, User
+from release_notifier.db.models import Follow, User
+from release_notifier.releases.choices import muted_artist_ids, remember_artist
 from release_notifier.releases.ledger import backfill_follow
 from release_notifier.spotify.client import SpotifyClient
 
 logger = logging.getLogger(__name__)
-
-
-def _image(artist: dict[str, Any]) -> str | None:
-    images = artist.get("images") or []
-    return images[-1]["url"] if images else None
 
 
 def sync_follows(
@@ -27,6 +22,7 @@ def sync_follows(
     """Replace the user's follows with Spotify's list; returns (followed, newly followed).
 
     The whole list is read before anything is written, so a failure midway changes nothing.
+    The artists the user added or muted here (artist_choices) are never touched.
     """
     followed = {artist["id"]: artist for artist in client.followed_artists()}
     with database.session() as session:
@@ -34,23 +30,18 @@ def sync_follows(
         if user is None:
             return 0, 0
         known = set(session.scalars(select(Follow.artist_id).where(Follow.user_id == user_id)))
-        for artist_id, data in followed.items():
-            artist = session.get(Artist, artist_id)
-            if artist is None:
-                session.add(
-                    Artist(id=artist_id, name=data.get("name") or "", image_url=_image(data))
-                )
-            else:
-                artist.name = data.get("name") or artist.name
-                artist.image_url = _image(data) or artist.image_url
+        for data in followed.values():
+            remember_artist(session, data)
         session.flush()
         added = [artist_id for artist_id in followed if artist_id not in known]
         for artist_id in added:
             session.add(Follow(user_id=user_id, artist_id=artist_id, since=now))
         session.flush()
         if user.confirmed_at is not None:
+            muted = muted_artist_ids(session, user_id)
             for artist_id in added:
-                backfill_follow(session, user, artist_id, now, lookback_days)
+                if artist_id not in muted:
+                    backfill_follow(session, user, artist_id, now, lookback_days)
         gone = known - set(followed)
         if gone:
             session.execute(

@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from release_notifier.db.models import ArtistRelease, Follow, LedgerEntry, Release, User
+from release_notifier.db.models import ArtistRelease, LedgerEntry, Release, User
 from release_notifier.db.upsert import insert_missing
 from release_notifier.releases.dates import release_range
 from release_notifier.releases.dedupe import dedupe_key
+from release_notifier.releases.subscriptions import subscribed_artists
 
 PENDING = "pending"
 BACK_CATALOGUE = "back_catalogue"
@@ -70,7 +71,8 @@ def record_release(
     *,
     announce: bool = True,
 ) -> bool:
-    """Store a release seen on an artist's page and add it to the followers' ledgers.
+    """Store a release seen on an artist's page and add it to the ledgers of the subscribers who
+    get that artist (followed and not muted, or added: `subscribed_artists`).
 
     With `announce` False (back catalogue) the release is only recorded: it can never be
     pending for anyone, so no ledger rows are written for it.
@@ -87,11 +89,11 @@ def record_release(
     if linked and announce:
         release = session.get(Release, fresh.id)
         assert release is not None
+        pairs = subscribed_artists(artist_ids=[artist_id]).subquery()
         followers = session.scalars(
             select(User)
-            .join(Follow, Follow.user_id == User.id)
+            .join(pairs, pairs.c.user_id == User.id)
             .where(
-                Follow.artist_id == artist_id,
                 User.confirmed_at.is_not(None),
                 User.unsubscribed_at.is_(None),
             )

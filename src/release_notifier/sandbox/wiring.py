@@ -4,7 +4,7 @@ linked subscribers created directly (as if they had signed up), for the demo, te
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import MultiFernet
@@ -12,6 +12,7 @@ from cryptography.fernet import MultiFernet
 from release_notifier.crypto import encrypt_token
 from release_notifier.db import Database
 from release_notifier.db.models import User
+from release_notifier.releases.choices import choose_artist, remember_artist
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
 from release_notifier.settings import Settings, load_settings
@@ -65,4 +66,35 @@ def add_linked_subscriber(
         session.add(user)
         session.flush()
         user.refresh_token_enc = encrypt_token(cipher, user.id, refresh)
+        return user.id
+
+
+def add_chosen_subscriber(
+    database: Database,
+    emulator: SpotifyEmulator,
+    email: str,
+    artists: list[str],
+    *,
+    now: datetime,
+    lookback_days: int = 28,
+    **fields: Any,
+) -> int:
+    """A confirmed email-only subscriber (no Spotify account) who chose `artists` (emulator
+    artist ids); digest due `now`. `fields` sets other User columns."""
+    with emulator.lock:
+        names = {artist_id: emulator.catalogue.artists[artist_id].name for artist_id in artists}
+    with database.session() as session:
+        user = User(
+            email=email,
+            created_at=now,
+            confirmed_at=now,
+            next_digest_at=now,
+            announce_since=now - timedelta(days=lookback_days),
+            **fields,
+        )
+        session.add(user)
+        session.flush()
+        for artist_id in artists:
+            remember_artist(session, {"id": artist_id, "name": names[artist_id]})
+            choose_artist(session, user, artist_id, now, lookback_days)
         return user.id
