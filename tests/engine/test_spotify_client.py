@@ -29,14 +29,16 @@ def test_an_expired_access_token_is_refreshed_once_mid_run(world: World) -> None
     artists = [world.spotify.add_artist(f"Band {n}") for n in range(4)]
     world.spotify.add_release(artists[0], "Fresh", release_date="2026-11-22")
     world.add_user("rae@example.test", artists)
-    world.spotify.fail(r"/v1/artists/.*/albums", 401, times=1)
+    world.spotify.fail(r"/v1/me/following", 401, times=1)  # the user's token
+    world.spotify.fail(r"/v1/artists/.*/albums", 401, times=1)  # the app's token
 
     summary = world.run()
 
     assert summary.problems == []
     assert world.digest_names("rae@example.test") == [["Fresh"]]
-    refreshes = [r for r in world.spotify.requests if r.path == "/api/token"]
-    assert len(refreshes) == 2  # the first access token, then exactly one refresh after the 401
+    token_requests = [r for r in world.spotify.requests if r.path == "/api/token"]
+    # each token's first access token, then exactly one refresh after its 401
+    assert len(token_requests) == 4
 
 
 def test_a_rotated_refresh_token_is_stored_encrypted(world: World) -> None:

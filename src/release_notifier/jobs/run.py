@@ -42,6 +42,7 @@ from release_notifier.operator import tell_operator
 from release_notifier.releases.checks import ArtistChecker, error_text, note_check_failure
 from release_notifier.releases.follows import sync_follows
 from release_notifier.settings import Settings
+from release_notifier.spotify.app_token import app_client
 from release_notifier.spotify.budget import (
     RequestBudget,
     current_pause,
@@ -52,11 +53,13 @@ from release_notifier.spotify.budget import (
 )
 from release_notifier.spotify.client import ALBUMS_PAGE_LIMIT, Pacer, SpotifyClient
 from release_notifier.spotify.errors import (
+    AppTokenRefused,
     BudgetExhausted,
     InvalidGrant,
     NotAllowlisted,
     QuotaExceeded,
     SpotifyError,
+    SpotifyUnavailable,
     Unauthorized,
 )
 from release_notifier.spotify.oauth import TokenSet
@@ -189,7 +192,16 @@ class Run:
         self.summary = RunSummary()
         self.budget = RequestBudget(database, settings.spotify_daily_request_budget)
         self.pacer = Pacer(sleep=sleep)
-        self.clients: dict[int, SpotifyClient] = {}
+        self.clients: dict[int, SpotifyClient] = {}  # by user id: each reads its follow list
+        self.app = app_client(  # the app's own token: every artist check
+            settings,
+            database,
+            budget=self.budget,
+            pacer=self.pacer,
+            sleep=sleep,
+            albums_limit=remembered_albums_limit(database, ALBUMS_PAGE_LIMIT),
+            on_albums_limit=lambda limit: remember_albums_limit(database, limit),
+        )
         self.mail_failures = 0  # temporary SMTP failures in a row
         self.checks_done = True  # False when a quota ban or pause kept the artist checks back
 
@@ -358,11 +370,19 @@ class Run:
         return healthy
 
     def check_artists(self, user_ids: list[int]) -> None:
-        """Check each due artist once, concurrently, with the first working user's token."""
+        """Check each due artist once, concurrently, with the app's own token; when Spotify
+        refuses that, with the first working user's token."""
         due = artists_due(self.database, self.settings, self.now)
         if not due:
             return
         done: set[str] = set()
+        try:
+            self.app.prepare()  # a refused or unreachable token endpoint shows here, once
+            self.summary.artists_unchecked = len(self._check_with(self.app, due, done))
+            return
+        except (AppTokenRefused, Unauthorized, SpotifyUnavailable) as exc:
+            logger.warning("app token unusable, checking artists with a linked user's: %s", exc)
+            self.summary.problems.append(f"the app's Spotify token was refused: {exc}")
         for user_id in user_ids:
             user = self.user(user_id)
             if user is None:
@@ -409,7 +429,14 @@ class Run:
                 return
             try:
                 result = checker.check(artist_id, extra_groups=extra)
-            except (QuotaExceeded, InvalidGrant, NotAllowlisted, Unauthorized, LeaseLost) as exc:
+            except (
+                QuotaExceeded,
+                InvalidGrant,
+                NotAllowlisted,
+                Unauthorized,
+                AppTokenRefused,
+                LeaseLost,
+            ) as exc:
                 stop.append(exc)
                 return
             except SpotifyError as exc:
@@ -519,7 +546,8 @@ class Run:
         try:
             self.summary.users = self.count_linked_users()
             self.spotify_work()
-            self.summary.requests = sum(c.requests_made for c in self.clients.values())
+            users_requests = sum(c.requests_made for c in self.clients.values())
+            self.summary.requests = users_requests + self.app.requests_made
             self.keep_lease()
             queue_account_notices(self.database, self.settings, self.now)
             self.mail_work(sender)

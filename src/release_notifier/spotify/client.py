@@ -11,7 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -20,6 +20,7 @@ from release_notifier.clock import utcnow
 from release_notifier.settings import Settings
 from release_notifier.spotify.budget import RequestBudget
 from release_notifier.spotify.errors import (
+    AppTokenRefused,
     NotAllowlisted,
     PremiumRequired,
     QuotaExceeded,
@@ -66,8 +67,10 @@ def _retry_after(response: requests.Response) -> float:
 
 def _unreadable(kind: str, exc: SpotifyError) -> SpotifyError:
     """A 400/403/404 on a look-up as a plain LinkNotReadable; anything else as it was (a quota
-    ban or an outage must still stop or skip the way it always does)."""
-    if type(exc) is SpotifyError and exc.status in (400, 403, 404):
+    ban, an outage or a refused app token must still stop or skip the way it always does)."""
+    # a playlist's items answer 403 to all but its owner: that is this link, not the app
+    item_refusal = kind == "playlist" and isinstance(exc, AppTokenRefused) and exc.status == 403
+    if (type(exc) is SpotifyError or item_refusal) and exc.status in (400, 403, 404):
         return LinkNotReadable(f"Spotify has no {kind} this app may read at that link", status=404)
     return exc
 
@@ -83,8 +86,18 @@ def _error_body(response: requests.Response) -> dict[str, Any]:
     return {"message": str(error) if error is not None else response.text[:200]}
 
 
+class TokenSource(Protocol):
+    """Where a client without a user gets its access token (spotify.app_token.AppToken)."""
+
+    def current(self) -> str:
+        """A token that is still valid."""
+
+    def renew(self, stale: str | None) -> str:
+        """A new token in place of `stale`, which Spotify answered 401 to."""
+
+
 class SpotifyClient:
-    """One user's view of the Web API (or none, for catalogue reads with that user's token).
+    """One user's view of the Web API, or the app's own (`app_token`: catalogue reads only).
 
     `on_refresh` is called with the new TokenSet whenever the access token is refreshed, so the
     caller can persist a rotated refresh token.
@@ -103,8 +116,10 @@ class SpotifyClient:
         sleep: Sleep = time.sleep,
         albums_limit: int = ALBUMS_PAGE_LIMIT,
         on_albums_limit: Callable[[int], None] | None = None,
+        app_token: TokenSource | None = None,
     ) -> None:
         self.settings = settings
+        self.app_token = app_token
         self.base_url = settings.spotify_api_base_url
         self.access_token = access_token
         self.refresh_token = refresh_token
@@ -269,7 +284,7 @@ class SpotifyClient:
                 server_failures += 1
                 self._back_off_or_raise(server_failures, f"{path}: unreadable body")
             elif status == 401:
-                if refreshed or not self.refresh_token:
+                if refreshed or not (self.refresh_token or self.app_token):
                     raise Unauthorized(f"{path}: 401 after refresh", status=401)
                 self._refresh()
                 refreshed = True
@@ -285,11 +300,18 @@ class SpotifyClient:
                 message = str(_error_body(response).get("message") or "")
                 raise SpotifyError(f"{path}: {status} {message}".strip(), status=status)
 
+    def prepare(self) -> None:
+        """Have an access token ready: the app's (renewed before it expires), or the user's
+        refreshed when there is none yet. Token errors surface here, before any request."""
+        if self.app_token is not None:
+            self.access_token = self.app_token.current()
+        elif self.access_token is None and self.refresh_token:
+            self._refresh()
+
     def _send(self, path: str, params: dict[str, Any] | None) -> tuple[float, requests.Response]:
         """One HTTP request, counted against the budget, and when the pacer let it start;
         network failures come back as 599."""
-        if self.access_token is None and self.refresh_token:
-            self._refresh()
+        self.prepare()
         if self.budget is not None:
             self.budget.spend(ENDPOINT_ID.sub("/{id}", path))
         sent_at = self.pacer.wait_turn()
@@ -320,6 +342,8 @@ class SpotifyClient:
             return PremiumRequired(
                 f"{path}: 403 the app owner's Spotify Premium lapsed", retry_after=hours * 3600
             )
+        if self.app_token is not None:
+            return AppTokenRefused(f"{path}: 403 on the app token {message}".strip(), status=403)
         return SpotifyError(f"{path}: 403 {message}".strip(), status=403)
 
     def _handle_429(
@@ -347,8 +371,12 @@ class SpotifyClient:
         self.sleep(0.5 * 2 ** (failures - 1))
 
     def _refresh(self) -> None:
-        """Refresh the access token once for all threads; InvalidGrant propagates."""
+        """Refresh the access token once for all threads; InvalidGrant propagates (and
+        AppTokenRefused, for the app's own token)."""
         stale = self.access_token
+        if self.app_token is not None:
+            self.access_token = self.app_token.renew(stale)
+            return
         with self._token_lock:
             if self.access_token != stale:
                 return  # another thread already refreshed it

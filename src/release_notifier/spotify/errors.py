@@ -19,6 +19,12 @@ class InvalidGrant(SpotifyError):
     """
 
 
+class AppTokenRefused(SpotifyError):
+    """Spotify refused the app's own client-credentials token: the token endpoint said
+    invalid_client (a wrong or withdrawn client secret) or the like, or a catalogue call on that
+    token got a plain 403. A linked user's token may still read the catalogue."""
+
+
 class NotAllowlisted(SpotifyError):
     """403 for an account the app owner has not added to the app's user list (5 in dev mode),
     in any of Spotify's wordings (they all say "registered" or "dashboard")."""

@@ -1,4 +1,5 @@
-"""OAuth authorization code flow against SPOTIFY_ACCOUNTS_BASE_URL (Authlib over requests)."""
+"""OAuth against SPOTIFY_ACCOUNTS_BASE_URL (Authlib over requests): the authorization code flow
+for users' follow lists, and the client-credentials grant for the app's own token."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from authlib.integrations.requests_client import OAuth2Session
 
 from release_notifier.clock import utcnow
 from release_notifier.settings import Settings
-from release_notifier.spotify.errors import InvalidGrant, SpotifyError, SpotifyUnavailable
+from release_notifier.spotify.errors import (
+    AppTokenRefused,
+    InvalidGrant,
+    SpotifyError,
+    SpotifyUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +41,12 @@ def _refuse_server_errors(response: requests.Response) -> requests.Response:
     return response
 
 
-def _session(settings: Settings) -> OAuth2Session:
+def _session(settings: Settings, scope: str | None = SCOPE) -> OAuth2Session:
     settings.require("spotipy_client_id", "spotipy_client_secret")
     session = OAuth2Session(
         settings.spotipy_client_id,
         settings.spotipy_client_secret,
-        scope=SCOPE,
+        scope=scope,
         redirect_uri=settings.redirect_uri,
         token_endpoint_auth_method="client_secret_basic",
         default_timeout=settings.spotify_timeout_seconds,
@@ -85,17 +91,23 @@ def scope_problem(granted: str) -> str | None:
 
 
 def _call_token_endpoint(settings: Settings, **params: str) -> dict[str, Any]:
-    """POST to /api/token, turning every failure into InvalidGrant or SpotifyError."""
-    session = _session(settings)
+    """POST to /api/token, turning every failure into InvalidGrant, AppTokenRefused (any
+    refusal of the client-credentials grant) or SpotifyError."""
+    grant_type = params.get("grant_type")
+    session = _session(settings, scope=None if grant_type == "client_credentials" else SCOPE)
     url = f"{settings.spotify_accounts_base_url}/api/token"
     try:
-        if params.get("grant_type") == "refresh_token":
+        if grant_type == "refresh_token":
             token = session.refresh_token(url, refresh_token=params["refresh_token"])
+        elif grant_type == "client_credentials":
+            token = session.fetch_token(url, grant_type="client_credentials")
         else:
             token = session.fetch_token(url, grant_type="authorization_code", code=params["code"])
     except OAuthError as exc:
         if exc.error == "invalid_grant":
             raise InvalidGrant(f"invalid_grant: {exc.description or 'token is dead'}") from None
+        if grant_type == "client_credentials":
+            raise AppTokenRefused(f"the app token was refused: {exc.error}", status=400) from None
         raise SpotifyError(f"token endpoint refused: {exc.error}", status=400) from None
     except (requests.RequestException, ValueError) as exc:
         raise SpotifyUnavailable(f"token endpoint unavailable: {type(exc).__name__}") from None
@@ -115,3 +127,9 @@ def refresh_access_token(settings: Settings, refresh_token: str) -> TokenSet:
     """A fresh access token; keeps the old refresh token when Spotify does not rotate it."""
     token = _call_token_endpoint(settings, grant_type="refresh_token", refresh_token=refresh_token)
     return _token_set(token, previous_refresh=refresh_token)
+
+
+def fetch_app_token(settings: Settings) -> TokenSet:
+    """The app's own access token (client credentials): an hour, no user, no refresh token."""
+    token = _call_token_endpoint(settings, grant_type="client_credentials")
+    return _token_set({**token, "scope": token.get("scope") or ""})
