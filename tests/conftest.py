@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.db",
+    "tests.fixtures.push",
     "tests.fixtures.smtp",
     "tests.fixtures.spotify",
 ]

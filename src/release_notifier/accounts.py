@@ -22,6 +22,8 @@ from release_notifier.db.models import (
     ALL_RELEASE_TYPES,
     DEFAULT_RELEASE_TYPES,
     ArtistChoice,
+    Channel,
+    ChannelDelivery,
     Digest,
     Follow,
     LedgerEntry,
@@ -388,9 +390,19 @@ def next_digest_on(user: User, now: datetime) -> date | None:
 
 
 def delete_user_data(session: Session, user: User) -> None:
-    """Remove the user, their tokens, follows, chosen artists, ledger, digests and notices."""
+    """Remove the user, their tokens, follows, chosen artists, ledger, digests, notices and push
+    channels."""
     user_id = user.id
-    for table in (LedgerEntry, Notice, Digest, Follow, ArtistChoice, PendingSignup):
+    for table in (
+        ChannelDelivery,
+        Channel,
+        LedgerEntry,
+        Notice,
+        Digest,
+        Follow,
+        ArtistChoice,
+        PendingSignup,
+    ):
         session.execute(delete(table).where(table.user_id == user_id))
     session.delete(user)
     session.flush()

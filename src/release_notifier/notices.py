@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from release_notifier.channels.store import switched_off_context
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
 from release_notifier.db.models import Notice, User
@@ -26,7 +27,7 @@ from release_notifier.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("confirm", "relink", "expiry_reminder", "settings_link")
+KINDS = ("confirm", "relink", "expiry_reminder", "settings_link", "channel_off")
 CLAIM = timedelta(minutes=5)
 # At most one asked-for email (settings link, confirmation from /settings) per address in this
 # long, however many people ask for one.
@@ -80,7 +81,15 @@ def footer_links(settings: Settings, user_id: int, link_version: int) -> dict[st
     }
 
 
-def notice_context(settings: Settings, user: User, kind: str) -> dict[str, Any]:
+def notice_context(
+    settings: Settings, user: User, kind: str, session: Session | None = None, key: str = ""
+) -> dict[str, Any]:
+    if kind == "channel_off":
+        assert session is not None
+        return {
+            **footer_links(settings, user.id, user.link_version),
+            **switched_off_context(session, key),
+        }
     if kind == "settings_link":
         return {
             **footer_links(settings, user.id, user.link_version),
@@ -191,7 +200,7 @@ def send_pending_notices(
                     to=user.email,
                     sender=settings.sender,
                     site_name=settings.site_name,
-                    context=notice_context(settings, user, notice.kind),
+                    context=notice_context(settings, user, notice.kind, session, notice.key),
                 )
                 address = user.email
             try:

@@ -7,6 +7,7 @@ Names kept from the original app (`SPOTIPY_*`, `FLASK_SECRET_KEY`, `CRON_SECRET_
 from __future__ import annotations
 
 import ipaddress
+import re
 from email.utils import formataddr, parseaddr
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +17,12 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet, MultiFernet
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Push services a subscriber may use unless CHANNEL_SCHEMES says otherwise (Apprise's schemes).
+DEFAULT_CHANNEL_SCHEMES = (
+    "ntfy,ntfys,tgram,discord,matrix,matrixs,slack,gotify,gotifys,pover,json,jsons"
+)
+SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]{0,31}$")
 
 
 class ConfigError(Exception):
@@ -123,6 +130,12 @@ class Settings(BaseSettings):
     max_content_length: int = Field(default=64 * 1024, ge=1024)
     log_level: str = "INFO"
 
+    # Push channels (Apprise)
+    channels_enabled: bool = True
+    channel_schemes: str = DEFAULT_CHANNEL_SCHEMES
+    channel_allow_local_hosts: bool = False
+    channel_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
     # Backups (DROPBOX_* from the original)
     backup_dir: str = "instance/backups"
     backup_keep: int = Field(default=14, ge=1)
@@ -147,6 +160,19 @@ class Settings(BaseSettings):
         if value and ("@" not in value or any(c.isspace() or c in "<>,;" for c in value)):
             raise ValueError("must be one email address, like ops@example.com")
         return value
+
+    @field_validator("channel_schemes")
+    @classmethod
+    def _check_channel_schemes(cls, value: str) -> str:
+        schemes = [part.strip().lower() for part in value.split(",") if part.strip()]
+        if schemes == ["*"]:
+            return "*"
+        bad = [scheme for scheme in schemes if not SCHEME.match(scheme)]
+        if bad:
+            raise ValueError(
+                f"{bad[0]!r} is not a URL scheme; list schemes like ntfy,tgram,jsons (or *)"
+            )
+        return ",".join(schemes)
 
     @field_validator("site_name")
     @classmethod
@@ -193,6 +219,13 @@ class Settings(BaseSettings):
         """MultiFernet over DB_ENCRYPTION_KEY: the first key encrypts, every key decrypts."""
         self.require("db_encryption_key")
         return MultiFernet(_fernet_keys(self.db_encryption_key))
+
+    @property
+    def channel_scheme_set(self) -> frozenset[str] | None:
+        """The Apprise schemes subscribers may use (CHANNEL_SCHEMES); None: every one."""
+        if self.channel_schemes == "*":
+            return None
+        return frozenset(self.channel_schemes.split(",")) - {""}
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -95,6 +95,15 @@ def spotify_stopped() -> dict[str, Any]:
     return stopped_context("premium", datetime(2026, 12, 2, 6, 0), retry_hours=6)
 
 
+def channel_off() -> dict[str, Any]:
+    return {
+        "channel_label": "ntfy · ntfy.example.com",
+        "reason": "the service answered 410: the address or its access is gone",
+        "settings_url": f"{BASE}/settings/tok-settings",
+        "unsubscribe_url": f"{BASE}/unsubscribe/tok-unsub",
+    }
+
+
 CONTEXTS = {
     "digest": digest,
     "confirm": confirm,
@@ -102,6 +111,7 @@ CONTEXTS = {
     "expiry_reminder": expiry_reminder,
     "settings_link": settings_link,
     "spotify_stopped": spotify_stopped,
+    "channel_off": channel_off,
 }
 # A link each kind must carry in both parts.
 KEY_LINKS = {
@@ -111,4 +121,5 @@ KEY_LINKS = {
     "expiry_reminder": f"{BASE}/relink/tok-relink",
     "settings_link": f"{BASE}/settings/tok-settings",
     "spotify_stopped": "https://developer.spotify.com/dashboard",
+    "channel_off": f"{BASE}/settings/tok-settings",
 }

@@ -1,5 +1,6 @@
-"""`release-notifier rotate-key`: every stored refresh token re-encrypted under the first key of
-DB_ENCRYPTION_KEY, while older keys listed after it still decrypt; all or nothing."""
+"""`release-notifier rotate-key`: every stored refresh token and push channel URL re-encrypted
+under the first key of DB_ENCRYPTION_KEY, while older keys listed after it still decrypt; all
+or nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from release_notifier.clock import utcnow
 from release_notifier.crypto import decrypt_token, encrypt_token
 from release_notifier.db import open_database
-from release_notifier.db.models import User
+from release_notifier.db.models import Channel, User
 from release_notifier.settings import load_settings
 from tests.engine.test_cli import cli
 
@@ -38,6 +39,37 @@ def seed(url: str, key: str, tokens: list[str | None]) -> dict[int, str | None]:
     return stored
 
 
+CHANNEL_URL = "ntfys://ntfy.example.com/secret-topic"
+
+
+def seed_channel(url: str, key: str, user_id: int) -> None:
+    """A push channel for `user_id` whose URL is encrypted under `key`."""
+    database = open_database(url)
+    cipher = MultiFernet([Fernet(key.encode())])
+    try:
+        with database.session() as session:
+            session.add(
+                Channel(
+                    user_id=user_id,
+                    url_enc=encrypt_token(cipher, user_id, CHANNEL_URL),
+                    label="ntfy · ntfy.example.com",
+                    cadence="instant",
+                    created_at=utcnow(),
+                )
+            )
+    finally:
+        database.dispose()
+
+
+def stored_channel_url(url: str) -> bytes:
+    database = open_database(url)
+    try:
+        with database.session() as session:
+            return session.scalars(select(Channel.url_enc)).one()
+    finally:
+        database.dispose()
+
+
 def stored_blobs(url: str) -> dict[int, bytes | None]:
     database = open_database(url)
     try:
@@ -56,6 +88,7 @@ def test_rotate_key_re_encrypts_every_token_under_the_new_key_and_old_keys_still
     url: str, tmp_path: Path
 ) -> None:
     tokens = seed(url, OLD, ["refresh-one", "refresh-two", None, "refresh-three"])
+    seed_channel(url, OLD, next(iter(tokens)))
     both = load_settings(db_encryption_key=f"{NEW},{OLD}", database_url=url)
     before = stored_blobs(url)
     for user_id, token in tokens.items():  # the old key, listed second, still decrypts
@@ -67,8 +100,10 @@ def test_rotate_key_re_encrypts_every_token_under_the_new_key_and_old_keys_still
     )
 
     assert result.returncode == 0, result.stderr
-    assert "re-encrypted 3 refresh token(s)" in result.stdout
+    assert "re-encrypted 3 refresh token(s) and 1 push channel URL(s)" in result.stdout
     new_only = MultiFernet([Fernet(NEW.encode())])
+    channel_blob = stored_channel_url(url)
+    assert decrypt_token(new_only, next(iter(tokens)), channel_blob) == CHANNEL_URL
     old_only = MultiFernet([Fernet(OLD.encode())])
     after = stored_blobs(url)
     for user_id, token in tokens.items():
@@ -104,7 +139,9 @@ def test_rotate_key_changes_nothing_when_a_token_decrypts_under_no_listed_key(
     )
 
     assert result.returncode == 1
-    assert "1 stored refresh token(s) decrypt under none of the keys" in result.stderr
+    assert "1 stored refresh token(s) or channel URL(s) decrypt under none of the keys" in (
+        result.stderr
+    )
     assert "Nothing was changed" in result.stderr
     assert stored_blobs(url) == before
 

@@ -325,3 +325,52 @@ class State(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Channel(Base):
+    """A subscriber's push channel: an Apprise URL, stored encrypted and never shown again.
+
+    cadence: instant (every run that finds something) | digest (with the email digest).
+    A channel that fails for good is switched off (`disabled_at`, `disabled_reason`).
+    """
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    url_enc: Mapped[bytes] = mapped_column(LargeBinary)  # DB_ENCRYPTION_KEY, bound to the user
+    label: Mapped[str] = mapped_column(String(120))  # service and masked host: never a secret
+    cadence: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ChannelDelivery(Base):
+    """One release for one push channel, claimed before it is sent and marked sent after the
+    service accepted it (the same guarantees as a digest).
+
+    status: claimed | sent | refused | dropped | duplicate
+    A `batch` is the releases of one push: resent together, never split or merged, after a
+    crash.
+    """
+
+    __tablename__ = "channel_deliveries"
+
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    release_id: Mapped[str] = mapped_column(ForeignKey("releases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    batch: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_channel_deliveries_status", "status", "claimed_until"),)

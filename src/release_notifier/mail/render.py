@@ -13,8 +13,17 @@ import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 KINDS = frozenset(
-    {"digest", "confirm", "relink", "expiry_reminder", "settings_link", "spotify_stopped"}
+    {
+        "digest",
+        "confirm",
+        "relink",
+        "expiry_reminder",
+        "settings_link",
+        "spotify_stopped",
+        "channel_off",
+    }
 )
+PUSH_KINDS = frozenset({"instant", "digest", "test"})
 # Headers build_message sets itself; callers may not pass them again.
 OWN_HEADERS = frozenset({"from", "to", "subject", "date", "message-id", "mime-version"})
 HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':' (RFC 5322 ftext)
@@ -81,6 +90,18 @@ def render_parts(kind: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
     text = environment.get_template(f"{kind}/body.txt").render(values)
     html = environment.get_template(f"{kind}/body.html").render(values)
     return " ".join(subject.split()), text, css_inliner().inline(html)
+
+
+def render_push(kind: str, context: Mapping[str, Any]) -> tuple[str, str]:
+    """Render a push notification's (title, body), plain text, from push/title.txt and
+    push/body.txt: the same wording for every Apprise service."""
+    if kind not in PUSH_KINDS:
+        raise ValueError(f"unknown push kind {kind!r}; expected one of {sorted(PUSH_KINDS)}")
+    environment = template_environment()
+    values = {**context, "kind": kind}
+    title = environment.get_template("push/title.txt").render(values)
+    body = environment.get_template("push/body.txt").render(values)
+    return " ".join(title.split()), body.strip()
 
 
 def check_header(name: str, value: str) -> None:

@@ -15,6 +15,7 @@ from release_notifier.jobs.queue import Queue, build_queue
 from release_notifier.settings import ConfigError, Settings
 from release_notifier.web import (
     auth,
+    channels,
     confirm,
     feeds,
     health,
@@ -61,11 +62,12 @@ def create_app(
     limiter.limit(SIGNUP_LIMIT, methods=["POST"])(signup.bp)
     limiter.limit(CONFIRM_LIMIT, methods=["POST"])(confirm.bp)
     limiter.limit(SIGNUP_LIMIT, methods=["POST"])(recovery.bp)  # each request may send mail
+    limiter.limit(channels.CHANNEL_LIMIT, methods=["POST"])(channels.bp)
     csrf.exempt(unsubscribe.one_click)  # RFC 8058: mail providers POST with no session
     csrf.exempt(scheduled.bp)  # authenticated by X-API-KEY, never by a cookie
     for blueprint in (signup.bp, auth.bp, confirm.bp, recovery.bp, preferences.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (feeds.bp, unsubscribe.bp):
+    for blueprint in (feeds.bp, channels.bp, unsubscribe.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(scheduled.bp)
     app.register_blueprint(health.bp)

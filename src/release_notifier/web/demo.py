@@ -1,4 +1,5 @@
-"""The sandbox: a Spotify emulator with the demo catalogue, a mail catcher, settings for both.
+"""The sandbox: a Spotify emulator with the demo catalogue, a mail catcher, a push catcher and
+settings for all three.
 
 Imported only by the `demo` command and tests: it loads the emulator and aiosmtpd (the `demo`
 extra), which a production install does not have."""
@@ -17,6 +18,7 @@ from release_notifier.listening import reason, url_host, url_netloc
 from release_notifier.sandbox.catalogue import DemoCatalogue, load_demo_catalogue
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
+from release_notifier.sandbox.pushcatcher import PushCatcher
 from release_notifier.sandbox.wiring import sandbox_settings
 from release_notifier.settings import Settings
 from release_notifier.web import outbox
@@ -24,17 +26,20 @@ from release_notifier.web import outbox
 
 @dataclass
 class DemoContext:
-    """The sandbox's parts the app shows: the emulator's accounts and the caught mail."""
+    """The sandbox's parts the app shows: the emulator's accounts, the caught mail and pushes."""
 
     emulator: SpotifyEmulator
     mail: MailCatcher
     catalogue: DemoCatalogue | None = field(default=None)
+    pushes: PushCatcher | None = field(default=None)
 
     def register_pages(self, app: Flask) -> None:
         """Add the demo's own pages (the outbox) to `app`."""
         app.register_blueprint(outbox.bp)
 
     def stop(self) -> None:
+        if self.pushes is not None:
+            self.pushes.stop()
         self.mail.stop()
         self.emulator.stop()
 
@@ -78,7 +83,8 @@ def start_demo_services(
         emulator.stop()
         address = url_netloc(mail.host, mail_port)
         raise DemoPortBusy("mail catcher", address, reason(exc)) from None
-    return DemoContext(emulator=emulator, mail=mail, catalogue=catalogue)
+    pushes = PushCatcher().start()  # 127.0.0.1, any free port: only the app posts to it
+    return DemoContext(emulator=emulator, mail=mail, catalogue=catalogue, pushes=pushes)
 
 
 def demo_settings(demo: DemoContext, app_url: str, folder: Path) -> Settings:
@@ -95,6 +101,7 @@ def demo_settings(demo: DemoContext, app_url: str, folder: Path) -> Settings:
         backup_dir=str(folder / "backups"),
         mail_from="release-notifier@demo.release-notifier.test",
         public_base_url=app_url,
+        channel_allow_local_hosts=True,  # the demo's push catcher listens on 127.0.0.1
         backup_s3_url="",
         dropbox_refresh_token="",
     )

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, RadioField, SelectChoice, SelectMultipleField
+from wtforms import (
+    EmailField,
+    Field,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -45,4 +52,25 @@ class PreferencesForm(FlaskForm):
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
         validators=[at_least_one],
+    )
+
+
+CADENCE_CHOICES = [
+    SelectChoice("instant", "As soon as found (every check that finds something)"),
+    SelectChoice("digest", "With my email digest"),
+]
+
+
+class CadenceForm(FlaskForm):
+    cadence = RadioField(
+        "When to send", choices=CADENCE_CHOICES, default="instant", validators=[InputRequired()]
+    )
+
+
+class ChannelForm(CadenceForm):
+    """A push channel: its Apprise URL (never shown again once stored) and its cadence."""
+
+    url = StringField(
+        "Apprise URL",
+        validators=[DataRequired("Enter the Apprise URL of your push service."), Length(max=2000)],
     )

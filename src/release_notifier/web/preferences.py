@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from release_notifier import accounts
+from release_notifier.channels.store import user_channels
 from release_notifier.clock import utcnow
 from release_notifier.db.models import User
 from release_notifier.feeds import ensure_feed_token, feed_urls
@@ -19,7 +20,7 @@ from release_notifier.links import link_url
 from release_notifier.notices import token_expires_at
 from release_notifier.web import oauth_state
 from release_notifier.web.context import app_context, back_up_after
-from release_notifier.web.forms import ButtonForm, PreferencesForm
+from release_notifier.web.forms import ButtonForm, CadenceForm, ChannelForm, PreferencesForm
 from release_notifier.web.pages import PageResponse, message_page, with_link_user
 
 logger = logging.getLogger(__name__)
@@ -31,16 +32,22 @@ FORM_EXPIRED = ("Please try again", "The form had expired; reload the page and t
 
 
 def render_settings(
-    session: Session, user: User, form: PreferencesForm, status: int = 200
+    session: Session,
+    user: User,
+    form: PreferencesForm | None = None,
+    status: int = 200,
+    *,
+    channel_form: ChannelForm | None = None,
 ) -> PageResponse:
     """The settings page, with what we know: followed artists, when they were read, next digest,
-    and the subscriber's feed URLs (their token is made the first time they are shown)."""
+    the subscriber's feed URLs (their token is made the first time they are shown) and push
+    channels."""
     settings = app_context().settings
     now = utcnow()
     return render_template(
         "settings.html",
         user=user,
-        form=form,
+        form=form or preferences_form(user),
         buttons=ButtonForm(),
         interval=accounts.describe_interval(
             user.digest_interval_days or settings.digest_interval_days
@@ -50,7 +57,35 @@ def render_settings(
         next_digest=day_label(accounts.next_digest_on(user, now), now.date()),
         unsubscribe_url=link_url(settings, "unsubscribe", user.id, user.link_version),
         feeds=feed_urls(settings.public_base_url, ensure_feed_token(user)),
+        **channels_context(session, user, channel_form),
     ), status
+
+
+def preferences_form(user: User) -> PreferencesForm:
+    """The digest form as the user's settings fill it."""
+    settings = app_context().settings
+    return PreferencesForm(
+        frequency=accounts.frequency_name(settings, user) or "fortnightly",
+        release_types=sorted(user.wanted_types),
+    )
+
+
+def channels_context(
+    session: Session, user: User, channel_form: ChannelForm | None
+) -> dict[str, object]:
+    """The push section: the channels by label, the add form (in the demo, filled in with the
+    sandbox's webhook receiver) and whether the operator turned channels on."""
+    context = app_context()
+    if channel_form is None:
+        channel_form = ChannelForm(formdata=None)
+        if context.demo is not None and context.demo.pushes is not None:
+            channel_form.url.data = context.demo.pushes.apprise_url
+    return {
+        "channels_enabled": context.settings.channels_enabled,
+        "channels": user_channels(session, user.id),
+        "channel_form": channel_form,
+        "cadence_forms": CadenceForm,
+    }
 
 
 def day_label(day: date | None, today: date) -> str | None:
@@ -71,12 +106,7 @@ def backed_up(result: R, reason: str) -> R:
 @bp.get("/<token>")
 def page(token: str) -> PageResponse:
     def show(session: Session, user: User) -> PageResponse:
-        settings = app_context().settings
-        form = PreferencesForm(
-            frequency=accounts.frequency_name(settings, user) or "fortnightly",
-            release_types=sorted(user.wanted_types),
-        )
-        return render_settings(session, user, form)
+        return render_settings(session, user)
 
     return with_link_user("settings", token, show)
 
