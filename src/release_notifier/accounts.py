@@ -22,13 +22,13 @@ from release_notifier.db.models import (
     ALL_RELEASE_TYPES,
     DEFAULT_RELEASE_TYPES,
     ArtistChoice,
-    Channel,
     ChannelDelivery,
     Digest,
     Follow,
     LedgerEntry,
     Notice,
     PendingSignup,
+    PushChannel,
     User,
 )
 from release_notifier.links import BadLink, address_tag, read_token
@@ -395,7 +395,7 @@ def delete_user_data(session: Session, user: User) -> None:
     user_id = user.id
     for table in (
         ChannelDelivery,
-        Channel,
+        PushChannel,
         LedgerEntry,
         Notice,
         Digest,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from release_notifier.channels import Failure
 from release_notifier.channels.apprise import (
     ChannelUrlError,
     check_url,
@@ -31,22 +32,22 @@ def test_an_accepted_push_arrives_with_its_title_and_message(pushes: PushCatcher
 @pytest.mark.parametrize(
     ("status", "kind"),
     [
-        (401, "permanent"),
-        (403, "permanent"),
-        (404, "permanent"),
-        (410, "permanent"),
-        (400, "refused"),
-        (413, "refused"),
-        (422, "refused"),
-        (429, "temporary"),
-        (500, "temporary"),
-        (503, "temporary"),
+        (401, Failure.PERMANENT),
+        (403, Failure.PERMANENT),
+        (404, Failure.PERMANENT),
+        (410, Failure.PERMANENT),
+        (400, Failure.REFUSED),
+        (413, Failure.REFUSED),
+        (422, Failure.REFUSED),
+        (429, Failure.TEMPORARY),
+        (500, Failure.TEMPORARY),
+        (503, Failure.TEMPORARY),
     ],
 )
-def test_each_answer_is_classified(pushes: PushCatcher, status: int, kind: str) -> None:
+def test_each_answer_is_classified(pushes: PushCatcher, status: int, kind: Failure) -> None:
     pushes.answer(status)
     outcome = send_push(pushes.apprise_url, "title", "body", TIMEOUT)
-    assert (outcome.status, pushes.attempts, pushes.pushes) == (kind, 1, [])
+    assert (outcome.failure, pushes.attempts, pushes.pushes) == (kind, 1, [])
     assert f"the service answered {status}" in outcome.reason
 
 
@@ -54,7 +55,10 @@ def test_a_receiver_that_is_down_is_a_temporary_failure(pushes: PushCatcher) -> 
     url = pushes.apprise_url
     pushes.stop()
     outcome = send_push(url, "title", "body", TIMEOUT)
-    assert (outcome.status, outcome.reason) == ("temporary", "could not connect to the service")
+    assert (outcome.failure, outcome.reason) == (
+        Failure.TEMPORARY,
+        "could not connect to the service",
+    )
 
 
 def test_a_receiver_that_does_not_answer_in_time_is_a_temporary_failure(
@@ -62,7 +66,7 @@ def test_a_receiver_that_does_not_answer_in_time_is_a_temporary_failure(
 ) -> None:
     pushes.delay = 1.5
     outcome = send_push(pushes.apprise_url + "?rto=0.5", "title", "body", TIMEOUT)
-    assert outcome.status == "temporary"
+    assert outcome.failure is Failure.TEMPORARY
 
 
 @pytest.mark.parametrize(

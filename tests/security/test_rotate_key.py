@@ -13,7 +13,7 @@ from sqlalchemy import select
 from release_notifier.clock import utcnow
 from release_notifier.crypto import decrypt_token, encrypt_token
 from release_notifier.db import open_database
-from release_notifier.db.models import Channel, User
+from release_notifier.db.models import PushChannel, User
 from release_notifier.settings import load_settings
 from tests.engine.test_cli import cli
 
@@ -49,7 +49,7 @@ def seed_channel(url: str, key: str, user_id: int) -> None:
     try:
         with database.session() as session:
             session.add(
-                Channel(
+                PushChannel(
                     user_id=user_id,
                     url_enc=encrypt_token(cipher, user_id, CHANNEL_URL),
                     label="ntfy · ntfy.example.com",
@@ -65,7 +65,7 @@ def stored_channel_url(url: str) -> bytes:
     database = open_database(url)
     try:
         with database.session() as session:
-            return session.scalars(select(Channel.url_enc)).one()
+            return session.scalars(select(PushChannel.url_enc)).one()
     finally:
         database.dispose()
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from release_notifier.db import Database
-from release_notifier.db.models import Channel, User
+from release_notifier.db.models import PushChannel, User
 from release_notifier.jobs.queue import build_queue
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
@@ -47,9 +47,9 @@ def app(channel_app: AppMaker) -> Flask:
     return channel_app()
 
 
-def stored_channels(database: Database) -> list[Channel]:
+def stored_channels(database: Database) -> list[PushChannel]:
     with database.session() as session:
-        return list(session.scalars(select(Channel).order_by(Channel.id)))
+        return list(session.scalars(select(PushChannel).order_by(PushChannel.id)))
 
 
 def add(client: FlaskClient, path: str, url: str, cadence: str = "instant") -> object:
@@ -220,4 +220,4 @@ def test_at_most_five_channels(
     answer = add(client, path, pushes.apprise_url)
     assert answer.status_code == 422 and "remove one first" in answer.get_data(as_text=True)
     with database.session() as session:
-        assert session.scalar(select(func.count()).select_from(Channel)) == 5
+        assert session.scalar(select(func.count()).select_from(PushChannel)) == 5

@@ -1,5 +1,6 @@
-"""Push through Apprise: a subscriber's URL is checked and labelled when added, and each
-notification's failure is classified.
+"""Push through Apprise, one channel of the seam: a subscriber's URL is checked and labelled when
+added; `AppriseChannel.deliver` renders an outgoing message (mail/'s push templates) and
+classifies any failure.
 
 Apprise answers each notify with an AppriseResult (true or false overall) whose attempts carry
 the log lines the service wrote. Apprise's HTTP services write the status they got back as
@@ -23,11 +24,12 @@ import ipaddress
 import logging
 import re
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlsplit
 
 import apprise
 
+from release_notifier.channels import Delivery, Failure, Outgoing
+from release_notifier.mail.render import render_push
 from release_notifier.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -41,8 +43,6 @@ TEMPORARY_CODES = frozenset({408, 425, 429})
 HTTP_STATUS = re.compile(r"\berror=(\d{3})\b")
 MAX_URL_LENGTH = 2000
 
-Status = Literal["sent", "permanent", "refused", "temporary"]
-
 
 class ChannelUrlError(ValueError):
     """A URL this service will not push to; the message says why, for the subscriber."""
@@ -55,18 +55,6 @@ class CheckedUrl:
     url: str
     scheme: str
     label: str
-
-
-@dataclass(frozen=True)
-class PushOutcome:
-    """How one push went: `reason` is our own wording (no URL, no token)."""
-
-    status: Status
-    reason: str = ""
-
-    @property
-    def sent(self) -> bool:
-        return self.status == "sent"
 
 
 def keep_apprise_logs_to_itself() -> None:
@@ -159,43 +147,68 @@ def check_url(settings: Settings, raw: str) -> CheckedUrl:
     return CheckedUrl(url, scheme, label_for(str(plugin.service_name), scheme, host))
 
 
-def outcome_for_status(code: int) -> PushOutcome:
+def delivery_for_status(code: int) -> Delivery:
     """Classify the HTTP status a service answered with (see the module's docstring)."""
     answered = f"the service answered {code}"
     if code in PERMANENT_CODES:
-        return PushOutcome("permanent", f"{answered}: the address or its access is gone")
-    if code in TEMPORARY_CODES or code >= 500:
-        return PushOutcome("temporary", f"{answered}: tried again on a later run")
-    if 400 <= code < 500:
-        return PushOutcome("refused", f"{answered}: it did not take this message")
-    return PushOutcome("temporary", f"{answered}: tried again on a later run")
+        return Delivery.failed(Failure.PERMANENT, f"{answered}: the address or its access is gone")
+    if 400 <= code < 500 and code not in TEMPORARY_CODES:
+        return Delivery.failed(Failure.REFUSED, f"{answered}: it did not take this message")
+    return Delivery.failed(Failure.TEMPORARY, f"{answered}: tried again on a later run")
 
 
-def classify(result: apprise.AppriseResult, timeout: float) -> PushOutcome:
-    """A failed notify's outcome from its status and the lines its attempts logged."""
+def classify(result: apprise.AppriseResult, timeout: float) -> Delivery:
+    """A failed notify's delivery from its status and the lines its attempts logged."""
     if result.status == apprise.AppriseResultStatus.TIMEOUT:
-        return PushOutcome("temporary", f"no answer within {timeout:g} s")
+        return Delivery.failed(Failure.TEMPORARY, f"no answer within {timeout:g} s")
     lines = [entry.message for service in result for attempt in service for entry in attempt]
     for line in lines:
         match = HTTP_STATUS.search(line)
         if match:
-            return outcome_for_status(int(match.group(1)))
+            return delivery_for_status(int(match.group(1)))
     if any("connection error" in line.lower() for line in lines):
-        return PushOutcome("temporary", "could not connect to the service")
-    return PushOutcome("temporary", "the service did not take the message (no reason given)")
+        return Delivery.failed(Failure.TEMPORARY, "could not connect to the service")
+    return Delivery.failed(
+        Failure.TEMPORARY, "the service did not take the message (no reason given)"
+    )
 
 
-def send_push(url: str, title: str, body: str, timeout: float) -> PushOutcome:
+def send_push(url: str, title: str, body: str, timeout: float) -> Delivery:
     """Send one notification to an Apprise URL and classify how it went."""
     keep_apprise_logs_to_itself()
     notifier = apprise.Apprise()
     if not notifier.add(url):
-        return PushOutcome("permanent", "Apprise no longer accepts this channel's URL")
+        return Delivery.failed(Failure.PERMANENT, "Apprise no longer accepts this channel's URL")
     try:
         result = notifier.notify(body=body, title=title, timeout=timeout)
     except Exception as exc:  # a service's own bug: never the run's
         logger.warning("push failed inside Apprise: %s", type(exc).__name__)
-        return PushOutcome("temporary", f"Apprise failed ({type(exc).__name__})")
+        return Delivery.failed(Failure.TEMPORARY, f"Apprise failed ({type(exc).__name__})")
     if result:
-        return PushOutcome("sent")
+        return Delivery()
     return classify(result, timeout)
+
+
+class AppriseChannel:
+    """One subscriber's push channel: their Apprise URL, decrypted for this delivery only."""
+
+    name = "push"
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+
+    def deliver(self, outgoing: Outgoing) -> Delivery:
+        """Render the push (title and plain-text body) and send it; never raises for a
+        failure."""
+        title, body = render_push(outgoing.kind, outgoing.context)
+        delivery = send_push(self.url, title, body, self.timeout)
+        if not delivery.sent:
+            logger.warning(
+                "%s push %s not delivered (%s): %s",
+                outgoing.kind,
+                outgoing.key,
+                delivery.failure,
+                delivery.reason,
+            )
+        return delivery

@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from release_notifier.channels.apprise import CheckedUrl, PushOutcome, send_push
+from release_notifier.channels import Delivery, Failure, Outgoing, Subscriber
+from release_notifier.channels.apprise import AppriseChannel, CheckedUrl
 from release_notifier.crypto import TokenDecryptError, decrypt_token, encrypt_token
-from release_notifier.db.models import Channel, ChannelDelivery, User
-from release_notifier.mail.render import render_push
+from release_notifier.db.models import ChannelDelivery, PushChannel, User
 from release_notifier.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -25,10 +25,12 @@ class TooManyChannels(Exception):
     """The subscriber has MAX_CHANNELS channels already."""
 
 
-def user_channels(session: Session, user_id: int) -> list[Channel]:
+def user_channels(session: Session, user_id: int) -> list[PushChannel]:
     """A subscriber's channels, oldest first."""
     return list(
-        session.scalars(select(Channel).where(Channel.user_id == user_id).order_by(Channel.id))
+        session.scalars(
+            select(PushChannel).where(PushChannel.user_id == user_id).order_by(PushChannel.id)
+        )
     )
 
 
@@ -39,14 +41,14 @@ def add_channel(
     checked: CheckedUrl,
     cadence: str,
     now: datetime,
-) -> Channel:
+) -> PushChannel:
     """Store a checked URL, encrypted for this user; raise TooManyChannels past the limit.
     Only releases found after this moment go to it."""
     if cadence not in CADENCES:
         raise ValueError(f"unknown cadence {cadence!r}")
     if len(user_channels(session, user.id)) >= MAX_CHANNELS:
         raise TooManyChannels(f"at most {MAX_CHANNELS} push channels")
-    channel = Channel(
+    channel = PushChannel(
         user_id=user.id,
         url_enc=encrypt_token(settings.token_cipher, user.id, checked.url),
         label=checked.label,
@@ -59,13 +61,13 @@ def add_channel(
     return channel
 
 
-def channel_of(session: Session, user: User, channel_id: int) -> Channel | None:
+def channel_of(session: Session, user: User, channel_id: int) -> PushChannel | None:
     """The channel `channel_id` if it is `user`'s own, else None."""
-    channel = session.get(Channel, channel_id)
+    channel = session.get(PushChannel, channel_id)
     return channel if channel is not None and channel.user_id == user.id else None
 
 
-def remove_channel(session: Session, channel: Channel) -> None:
+def remove_channel(session: Session, channel: PushChannel) -> None:
     """Forget the channel, its URL and what was sent through it."""
     session.execute(delete(ChannelDelivery).where(ChannelDelivery.channel_id == channel.id))
     session.delete(channel)
@@ -73,35 +75,45 @@ def remove_channel(session: Session, channel: Channel) -> None:
     logger.info("user %s removed push channel %s", channel.user_id, channel.id)
 
 
-def set_cadence(channel: Channel, cadence: str) -> None:
+def set_cadence(channel: PushChannel, cadence: str) -> None:
     if cadence not in CADENCES:
         raise ValueError(f"unknown cadence {cadence!r}")
     channel.cadence = cadence
 
 
-def channel_url(settings: Settings, channel: Channel) -> str:
+def channel_url(settings: Settings, channel: PushChannel) -> str:
     """The channel's Apprise URL, decrypted (raises TokenDecryptError when it cannot be)."""
     return decrypt_token(settings.token_cipher, channel.user_id, channel.url_enc)
 
 
-def send_test(settings: Settings, channel: Channel) -> PushOutcome:
+def apprise_channel(settings: Settings, channel: PushChannel) -> AppriseChannel:
+    """The seam's channel for a stored push channel (raises TokenDecryptError)."""
+    return AppriseChannel(channel_url(settings, channel), settings.channel_timeout_seconds)
+
+
+def send_test(settings: Settings, channel: PushChannel, email: str) -> Delivery:
     """Send the test message to a channel now; its state is left as it was."""
     try:
-        url = channel_url(settings, channel)
+        carrier = apprise_channel(settings, channel)
     except TokenDecryptError:
-        return PushOutcome("permanent", "its stored address cannot be read with DB_ENCRYPTION_KEY")
-    title, body = render_push(
-        "test", {"site_name": settings.site_name, "cadence": channel.cadence, "releases": []}
+        return Delivery.failed(
+            Failure.PERMANENT, "its stored address cannot be read with DB_ENCRYPTION_KEY"
+        )
+    outgoing = Outgoing(
+        Subscriber(channel.user_id, email),
+        "test",
+        key=f"test-{channel.id}",
+        context={"site_name": settings.site_name, "cadence": channel.cadence, "releases": []},
     )
-    outcome = send_push(url, title, body, settings.channel_timeout_seconds)
-    logger.info("test push to channel %s: %s %s", channel.id, outcome.status, outcome.reason)
-    return outcome
+    delivery = carrier.deliver(outgoing)
+    logger.info("test push to channel %s: %s", channel.id, delivery.failure or "sent")
+    return delivery
 
 
 def switched_off_context(session: Session, key: str) -> dict[str, str]:
     """What the channel_off email says: which channel (by its label) and why. `key` is the
     channel's id; a channel removed since is "a push channel"."""
-    channel = session.get(Channel, int(key)) if key.isdigit() else None
+    channel = session.get(PushChannel, int(key)) if key.isdigit() else None
     return {
         "channel_label": channel.label if channel is not None else "a push channel",
         "reason": (channel.disabled_reason if channel is not None else None)

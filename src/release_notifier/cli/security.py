@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from release_notifier.crypto import rotate_token
 from release_notifier.db import Database, open_database
-from release_notifier.db.models import Channel, User
+from release_notifier.db.models import PushChannel, User
 from release_notifier.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def rotate_all_tokens(database: Database, cipher: MultiFernet) -> tuple[int, int
     """
     with database.session() as session:
         users = list(session.scalars(select(User).where(User.refresh_token_enc.is_not(None))))
-        channels = list(session.scalars(select(Channel)))
+        channels = list(session.scalars(select(PushChannel)))
         unreadable = []
         for user in users:
             assert user.refresh_token_enc is not None

@@ -327,7 +327,7 @@ class State(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class Channel(Base):
+class PushChannel(Base):
     """A subscriber's push channel: an Apprise URL, stored encrypted and never shown again.
 
     cadence: instant (every run that finds something) | digest (with the email digest).

@@ -21,7 +21,7 @@ from release_notifier.channels.store import (
     set_cadence,
 )
 from release_notifier.clock import utcnow
-from release_notifier.db.models import Channel, User
+from release_notifier.db.models import PushChannel, User
 from release_notifier.web.context import app_context
 from release_notifier.web.forms import ButtonForm, CadenceForm, ChannelForm
 from release_notifier.web.pages import PageResponse, message_page, with_link_user
@@ -78,7 +78,7 @@ def add(token: str) -> Response | PageResponse:
 
 
 def on_channel(
-    token: str, channel_id: int, form_valid: bool, change: Callable[[Session, Channel], str]
+    token: str, channel_id: int, form_valid: bool, change: Callable[[Session, PushChannel], str]
 ) -> Response | PageResponse:
     """Apply `change` to one of the link user's channels (404 for anyone else's) and show
     the message it returns."""
@@ -97,11 +97,13 @@ def on_channel(
 
 @bp.post("/<int:channel_id>/test")
 def test(token: str, channel_id: int) -> Response | PageResponse:
-    def send(_session: Session, channel: Channel) -> str:
-        outcome = send_test(app_context().settings, channel)
-        if outcome.sent:
+    def send(session: Session, channel: PushChannel) -> str:
+        user = session.get(User, channel.user_id)
+        assert user is not None
+        delivery = send_test(app_context().settings, channel, user.email)
+        if delivery.sent:
             return f"Test message sent to {channel.label}."
-        return f"The test message to {channel.label} did not go through: {outcome.reason}."
+        return f"The test message to {channel.label} did not go through: {delivery.reason}."
 
     return on_channel(token, channel_id, ButtonForm().validate(), send)
 
@@ -110,7 +112,7 @@ def test(token: str, channel_id: int) -> Response | PageResponse:
 def cadence(token: str, channel_id: int) -> Response | PageResponse:
     form = CadenceForm()
 
-    def choose(_session: Session, channel: Channel) -> str:
+    def choose(_session: Session, channel: PushChannel) -> str:
         set_cadence(channel, form.cadence.data or "")
         when = "as soon as found" if channel.cadence == "instant" else "with your email digest"
         return f"Saved: {channel.label} gets new releases {when}."
@@ -120,7 +122,7 @@ def cadence(token: str, channel_id: int) -> Response | PageResponse:
 
 @bp.post("/<int:channel_id>/remove")
 def remove(token: str, channel_id: int) -> Response | PageResponse:
-    def forget(session: Session, channel: Channel) -> str:
+    def forget(session: Session, channel: PushChannel) -> str:
         label = channel.label
         remove_channel(session, channel)
         return f"Removed {label}."
