@@ -4,19 +4,21 @@ against the emulator's development-mode profile."""
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
 from release_notifier.db import Database
 from release_notifier.db.models import SpotifyCall
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.settings import load_settings
+from release_notifier.spotify.app_token import app_client
 from release_notifier.spotify.budget import RequestBudget
 from release_notifier.spotify.client import SpotifyClient
 from release_notifier.spotify.errors import QuotaExceeded
 from release_notifier.spotify.lookups import ArtistRef, LinkNotReadable, SpotifyLink, parse_link
 
 
-def app_client(emulator: SpotifyEmulator, budget: RequestBudget | None = None) -> SpotifyClient:
-    """A client on an app (client-credentials) access token."""
+def token_client(emulator: SpotifyEmulator, budget: RequestBudget | None = None) -> SpotifyClient:
+    """A client on an app (client-credentials) access token handed out by the emulator."""
     settings = load_settings(
         spotipy_client_id=emulator.client_id,
         spotipy_client_secret=emulator.client_secret,
@@ -33,7 +35,7 @@ def test_search_pages_ten_at_a_time_with_what_tells_namesakes_apart(
     hard = emulator.add_artist("Nova Reed", genres=["hardstyle"])
     for number in range(11):
         emulator.add_artist(f"Nova Reed Cover Band {number}")
-    client = app_client(emulator)
+    client = token_client(emulator)
 
     first = client.search_artists("  nova   reed ")
     second = client.search_artists("nova reed", offset=first.next_offset or 0)
@@ -49,7 +51,7 @@ def test_search_pages_ten_at_a_time_with_what_tells_namesakes_apart(
 
 
 def test_a_blank_search_sends_nothing(emulator: SpotifyEmulator) -> None:
-    page = app_client(emulator).search_artists("   ")
+    page = token_client(emulator).search_artists("   ")
     assert page.artists == [] and page.next_offset is None
     assert emulator.count() == 0
 
@@ -57,7 +59,7 @@ def test_a_blank_search_sends_nothing(emulator: SpotifyEmulator) -> None:
 def test_search_shows_follower_counts_where_spotify_gives_them() -> None:
     with SpotifyEmulator(profile="extended") as emulator:
         emulator.add_artist("Nova Reed")
-        hit = app_client(emulator).search_artists("Nova").artists[0]
+        hit = token_client(emulator).search_artists("Nova").artists[0]
     assert hit.followers is not None and hit.followers > 0
 
 
@@ -95,7 +97,7 @@ def test_each_kind_of_link_resolves_to_its_artists(emulator: SpotifyEmulator) ->
     nova, kestrel = emulator.add_artist("Nova Reed"), emulator.add_artist("Kestrel Vale")
     duet = emulator.add_release([nova, kestrel], "Two Rivers", total_tracks=2)
     solo = emulator.add_release(nova, "Glasshouse", total_tracks=1)
-    client = app_client(emulator)
+    client = token_client(emulator)
     both = [ArtistRef(nova, "Nova Reed"), ArtistRef(kestrel, "Kestrel Vale")]
 
     assert client.artists_of_link(SpotifyLink("artist", kestrel)) == [both[1]]
@@ -119,7 +121,7 @@ def test_a_playlist_the_app_may_read_gives_each_artist_once_over_several_pages(
     ]
     playlist = emulator.add_playlist("Long Mix", tracks)
 
-    found = app_client(emulator).artists_of_playlist(playlist)
+    found = token_client(emulator).artists_of_playlist(playlist)
 
     assert [ref.id for ref in found] == artists
     pages = [r for r in emulator.requests if r.path.startswith("/v1/playlists/")]
@@ -132,7 +134,7 @@ def test_a_playlist_only_its_owner_may_read_says_so_plainly(emulator: SpotifyEmu
     emulator.add_account("ana")
     theirs = emulator.add_playlist("Mixtape", tracks, owner="ana")
     editorial = emulator.add_playlist("Top Hits", tracks, owner="spotify")
-    client = app_client(emulator)
+    client = token_client(emulator)
 
     with pytest.raises(LinkNotReadable, match="only the playlists of its own Spotify users"):
         client.artists_of_playlist(theirs)
@@ -145,7 +147,7 @@ def test_look_ups_are_counted_in_the_request_budget(
 ) -> None:
     artist = emulator.add_artist("Nova Reed")
     budget = RequestBudget(database, limit=2)
-    client = app_client(emulator, budget)
+    client = token_client(emulator, budget)
 
     client.search_artists("nova")
     client.artists_of_link(SpotifyLink("artist", artist))
@@ -156,3 +158,22 @@ def test_look_ups_are_counted_in_the_request_budget(
         endpoints = sorted(call.endpoint for call in session.query(SpotifyCall))
     assert endpoints == ["/artists/{id}", "/search"]
     assert emulator.count() == 2
+
+
+def test_web_look_ups_share_one_app_token_and_the_daily_budget(
+    emulator: SpotifyEmulator, database: Database
+) -> None:
+    emulator.add_artist("Nova Reed")
+    settings = load_settings(
+        spotipy_client_id=emulator.client_id,
+        spotipy_client_secret=emulator.client_secret,
+        spotify_api_base_url=emulator.api_base_url,
+        spotify_accounts_base_url=emulator.accounts_base_url,
+        db_encryption_key=Fernet.generate_key().decode(),
+    )
+
+    for _ in range(3):  # three page views, each with its own client
+        assert app_client(settings, database).search_artists("nova").total == 1
+
+    assert sum(1 for r in emulator.requests if r.path == "/api/token") == 1
+    assert RequestBudget(database, limit=500).used() == 3

@@ -104,11 +104,12 @@ def app_client(
     sleep: Sleep = time.sleep,
     **options: Any,
 ) -> SpotifyClient:
-    """A client for catalogue reads on the app's own token, counted in `budget`."""
+    """A client for catalogue reads on the app's own token, counted in `budget` (by default
+    the shared SPOTIFY_DAILY_REQUEST_BUDGET, as the web app's searches and look-ups are)."""
     return SpotifyClient(
         settings,
         app_token=AppToken(settings, database),
-        budget=budget,
+        budget=budget or RequestBudget(database, settings.spotify_daily_request_budget),
         pacer=pacer,
         sleep=sleep,
         **options,
