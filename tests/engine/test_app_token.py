@@ -9,7 +9,9 @@ from datetime import timedelta
 
 import pytest
 
+from release_notifier.clock import utcnow
 from release_notifier.db.models import User
+from release_notifier.sandbox.wiring import add_chosen_subscriber
 from tests.engine.conftest import World
 
 
@@ -116,3 +118,37 @@ def test_a_refused_app_token_and_no_working_link_is_counted_and_the_run_goes_on(
     assert "no working Spotify link to check artists with" in summary.problems
     assert needing_relink(world) == ["ana@example.test", "ben@example.test"]
     assert summary.notices_sent == 2  # the re-link emails still went out
+
+
+def add_email_only(world: World, email: str, artists: list[str]) -> int:
+    return add_chosen_subscriber(
+        world.database, world.spotify, email, artists, now=utcnow(), lookback_days=28
+    )
+
+
+def test_an_email_only_subscriber_is_served_with_no_linked_user_at_all(world: World) -> None:
+    band = world.spotify.add_artist("Kite Theory")
+    world.spotify.add_release(band, "Static Bloom", release_date="2026-11-20")
+    add_email_only(world, "only@example.test", [band])
+
+    summary = world.run()
+
+    assert summary.artists_checked == 1 and summary.problems == []
+    assert world.digest_names("only@example.test") == [["Static Bloom"]]
+    assert world.spotify.count("/v1/me") == 0  # no user's token was used at all
+
+
+def test_a_refused_app_token_with_only_email_only_subscribers_is_counted(world: World) -> None:
+    band = world.spotify.add_artist("Kite Theory")
+    world.spotify.add_release(band, "Static Bloom", release_date="2026-11-20")
+    add_email_only(world, "only@example.test", [band])
+    world.spotify.refuse_app_token(times=1)
+
+    refused = world.run()
+    world.clock.shift(timedelta(minutes=15))
+    later = world.run()
+
+    assert refused.artists_unchecked == 1
+    assert "no working Spotify link to check artists with" in refused.problems
+    assert later.artists_checked == 1  # the next run asks for the app token again
+    assert world.digest_names("only@example.test") == [["Static Bloom"]]

@@ -403,6 +403,7 @@ class Run:
             return
         self.summary.artists_unchecked = len(due) - len(done)
         self.summary.problems.append("no working Spotify link to check artists with")
+        self.checks_done = False  # first digests wait for their artists' checks
 
     def _check_with(
         self, client: SpotifyClient, due: list[tuple[str, bool]], done: set[str]

@@ -271,7 +271,7 @@ class SpotifyClient:
         server_failures = 0
         short_429s = 0
         while True:
-            sent_at, response = self._send(path, params)
+            sent_at, token, response = self._send(path, params)
             status = response.status_code
             if status == 200:
                 self.pacer.succeeded()
@@ -286,7 +286,7 @@ class SpotifyClient:
             elif status == 401:
                 if refreshed or not (self.refresh_token or self.app_token):
                     raise Unauthorized(f"{path}: 401 after refresh", status=401)
-                self._refresh()
+                self._refresh(stale=token)
                 refreshed = True
             elif status == 429:
                 short_429s += 1
@@ -308,27 +308,34 @@ class SpotifyClient:
         elif self.access_token is None and self.refresh_token:
             self._refresh()
 
-    def _send(self, path: str, params: dict[str, Any] | None) -> tuple[float, requests.Response]:
-        """One HTTP request, counted against the budget, and when the pacer let it start;
-        network failures come back as 599."""
+    def _send(
+        self, path: str, params: dict[str, Any] | None
+    ) -> tuple[float, str | None, requests.Response]:
+        """One HTTP request, counted against the budget: when the pacer let it start, the
+        access token it carried, the answer (network failures come back as 599)."""
         self.prepare()
+        token = self.access_token
         if self.budget is not None:
             self.budget.spend(ENDPOINT_ID.sub("/{id}", path))
         sent_at = self.pacer.wait_turn()
         self.requests_made += 1
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         try:
-            return sent_at, self.http.get(
-                url,
-                params=params,
-                headers={"Authorization": f"Bearer {self.access_token}"},
-                timeout=self.settings.spotify_timeout_seconds,
+            return (
+                sent_at,
+                token,
+                self.http.get(
+                    url,
+                    params=params,
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=self.settings.spotify_timeout_seconds,
+                ),
             )
         except requests.RequestException as exc:
             logger.warning("spotify %s failed: %s", urlsplit(url).path, type(exc).__name__)
             failed = requests.Response()
             failed.status_code = 599
-            return sent_at, failed
+            return sent_at, token, failed
 
     def _refusal(self, path: str, response: requests.Response) -> SpotifyError:
         """What a 403 means: the allow-list (any wording, text or JSON), the owner's lapsed
@@ -370,10 +377,11 @@ class SpotifyClient:
             raise SpotifyUnavailable(f"{what} after {failures} tries", status=None)
         self.sleep(0.5 * 2 ** (failures - 1))
 
-    def _refresh(self) -> None:
-        """Refresh the access token once for all threads; InvalidGrant propagates (and
+    def _refresh(self, stale: str | None = None) -> None:
+        """Refresh the access token once for all threads (`stale`: the one Spotify refused;
+        another thread may have replaced it already); InvalidGrant propagates (and
         AppTokenRefused, for the app's own token)."""
-        stale = self.access_token
+        stale = stale or self.access_token
         if self.app_token is not None:
             self.access_token = self.app_token.renew(stale)
             return
