@@ -8,10 +8,12 @@ import logging
 from datetime import timedelta
 
 import pytest
+from cryptography.fernet import Fernet
 
 from release_notifier.clock import utcnow
-from release_notifier.db.models import User
+from release_notifier.db.models import State, User
 from release_notifier.sandbox.wiring import add_chosen_subscriber
+from release_notifier.spotify.app_token import APP_TOKEN_KEY
 from tests.engine.conftest import World
 
 
@@ -152,3 +154,21 @@ def test_a_refused_app_token_with_only_email_only_subscribers_is_counted(world: 
     assert "no working Spotify link to check artists with" in refused.problems
     assert later.artists_checked == 1  # the next run asks for the app token again
     assert world.digest_names("only@example.test") == [["Static Bloom"]]
+
+
+def test_a_stored_app_token_that_no_longer_decrypts_is_replaced(world: World) -> None:
+    two_subscribers(world)
+    with world.database.session() as session:
+        row = session.get(State, APP_TOKEN_KEY)
+        grants = world.spotify.grants.access_tokens.items()
+        issued = [token for token, grant in grants if grant.user_id is None]
+        assert row is not None and row.value and len(issued) == 1
+        assert issued[0] not in row.value  # kept encrypted
+        row.value = Fernet(Fernet.generate_key()).encrypt(b"0:old").decode()  # a rotated key
+    before = token_requests(world)
+    world.clock.shift(timedelta(minutes=5))
+
+    summary = world.run()
+
+    assert token_requests(world) - before == 1
+    assert summary.artists_checked == 2 and summary.problems == []

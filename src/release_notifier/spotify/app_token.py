@@ -46,7 +46,6 @@ class AppToken:
         self.settings = settings
         self.database = database
         self.clock = clock
-        self.fetched = 0  # tokens asked of Spotify by this instance (for summaries and tests)
         self._token: str | None = None
         self._usable_until = datetime.min
         self._lock = threading.Lock()
@@ -82,7 +81,6 @@ class AppToken:
 
     def _fetch(self) -> None:
         tokens = fetch_app_token(self.settings)
-        self.fetched += 1
         usable_until = tokens.expires_at - RENEW_BEFORE
         blob = encrypt_token(self.settings.token_cipher, APP_TOKEN_OWNER, tokens.access_token)
         with self.database.session() as session:
