@@ -28,3 +28,23 @@ def test_every_setting_is_documented(document: str) -> None:
 def test_the_readme_still_starts_with_the_demo_and_test_commands() -> None:
     head = (ROOT / "README.md").read_text().split("## ", 1)[0]
     assert "./scripts/demo" in head and "./scripts/test" in head
+
+
+DOCUMENTS = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
+LOCAL_LINK = re.compile(
+    r"\]\((?!https?://|mailto:|#)([^)\s#]+)[^)]*\)|\bsrc=\"(?!https?://)([^\"]+)\""
+)
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_every_local_link_in_the_docs_reaches_a_file(document: str) -> None:
+    path = ROOT / document
+    targets = [a or b for a, b in LOCAL_LINK.findall(path.read_text())]
+    assert [t for t in targets if not (path.parent / t).exists()] == []
+
+
+def test_the_readme_links_what_spotifys_developer_terms_say() -> None:
+    assert "(docs/spotify-terms.md)" in (ROOT / "README.md").read_text()
+    terms = (ROOT / "docs" / "spotify-terms.md").read_text()
+    for subject in ("5 users", "Extended quota mode", "client-credentials", "Unknown"):
+        assert subject in terms
