@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from release_notifier.crypto import decrypt_token
 from release_notifier.db.models import User
+from release_notifier.spotify.client import SpotifyClient
+from release_notifier.spotify.oauth import TokenSet
 from tests.engine.conftest import World
 
 
@@ -68,3 +73,35 @@ def test_an_unreadable_body_is_retried_then_the_artist_is_skipped(world: World) 
 
     assert world.digest_names("tia@example.test") == [["Readable"]]
     assert any(garbled in problem for problem in summary.problems)
+
+
+def test_a_page_size_change_does_not_wait_for_a_token_refresh(world: World) -> None:
+    """A check refused its page size halves it while another thread is inside a refresh (which
+    holds the token lock until the new token is stored): each has its own lock."""
+    band = world.spotify.add_artist("Meanwhile")
+    world.spotify.add_release(band, "Record", release_date="2026-11-20")
+    world.spotify.set_albums_limit(5)
+    tokens = world.spotify.issue_tokens(world.spotify.add_account(follows=[band]))
+    pages: list[dict[str, Any]] = []
+    checker = threading.Thread(
+        target=lambda: pages.append(client.artist_albums_page(band, "album"))
+    )
+    in_time: list[bool] = []
+
+    def check_while_storing(_tokens: TokenSet) -> None:
+        checker.start()
+        checker.join(timeout=10)  # returns at once unless the check waits for this refresh
+        in_time.append(not checker.is_alive())
+
+    client = SpotifyClient(
+        world.settings,
+        access_token="no longer valid",
+        refresh_token=tokens["refresh_token"],
+        on_refresh=check_while_storing,
+    )
+    client.me()  # 401, so the client refreshes
+    checker.join()
+
+    assert in_time == [True]
+    assert client.albums_limit == 5
+    assert [album["name"] for album in pages[0]["items"]] == ["Record"]

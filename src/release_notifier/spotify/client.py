@@ -131,7 +131,8 @@ class SpotifyClient:
         self.requests_made = 0
         self.albums_limit = min(max(albums_limit, 1), ALBUMS_PAGE_LIMIT)
         self.on_albums_limit = on_albums_limit
-        self._token_lock = threading.Lock()
+        self._token_lock = threading.Lock()  # one refresh at a time, for every thread
+        self._albums_limit_lock = threading.Lock()  # one halving of the page size at a time
 
     # Endpoints -------------------------------------------------------------------------------
 
@@ -186,7 +187,9 @@ class SpotifyClient:
                 self._halve_albums_limit(limit)
 
     def _halve_albums_limit(self, refused: int) -> None:
-        with self._token_lock:
+        """Halve the page size once for all threads refused `refused` together; a token
+        refresh in progress does not hold this up (each has its own lock)."""
+        with self._albums_limit_lock:
             if self.albums_limit == refused:  # another thread may have halved it already
                 self.albums_limit = max(refused // 2, 1)
                 logger.warning(
