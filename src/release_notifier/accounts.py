@@ -316,7 +316,8 @@ def frequency_name(settings: Settings, user: User) -> str | None:
 def update_preferences(
     user: User, *, frequency: str, release_types: list[str], now: datetime
 ) -> None:
-    """Set frequency and release types; the next digest moves with a new frequency."""
+    """Set frequency and release types; the next digest moves with a new frequency, and new
+    release types date the change (the feeds' Last-Modified moves with it)."""
     if frequency not in FREQUENCIES:
         raise ValueError(f"unknown frequency {frequency!r}")
     wanted = [kind for kind in ALL_RELEASE_TYPES if kind in release_types]
@@ -326,7 +327,9 @@ def update_preferences(
     if interval != user.digest_interval_days and user.last_digest_at is not None:
         user.next_digest_at = max(user.last_digest_at + timedelta(days=interval), now)
     user.digest_interval_days = interval
-    user.release_types = ",".join(wanted)
+    if ",".join(wanted) != user.release_types:
+        user.release_types = ",".join(wanted)
+        user.preferences_changed_at = now
 
 
 def pause(user: User) -> bool:

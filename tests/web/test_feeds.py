@@ -140,6 +140,30 @@ def test_feeds_answer_304_to_a_conditional_request_until_something_changes(
         assert changed.status_code == 200 and b"Second" in changed.get_data()
 
 
+def test_a_settings_change_moves_last_modified_for_a_reader_without_an_etag(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    earlier = utcnow() - timedelta(hours=2)
+    add_release(database, ana, "a1", "Long Player", day(-3), seen=earlier)
+    add_release(database, ana, "s1", "Only Single", day(-2), group="single", seen=earlier)
+    paths = feed_paths(client, app, ana)
+    first = {kind: client.get(path) for kind, path in paths.items()}
+    settings = signed_path(app, "settings", ana)
+    data = {"csrf_token": csrf_token(client, settings), "frequency": "fortnightly"}
+    saved = client.post(settings, data={**data, "release_types": ["album"]})
+    assert saved.status_code == 303
+
+    for kind, path in paths.items():
+        since = first[kind].headers["Last-Modified"]
+        polled = client.get(path, headers={"If-Modified-Since": since})
+        assert polled.status_code == 200
+        assert b"Long Player" in polled.get_data() and b"Only Single" not in polled.get_data()
+        assert polled.last_modified is not None and first[kind].last_modified is not None
+        assert polled.last_modified > first[kind].last_modified
+        again = client.get(path, headers={"If-Modified-Since": polled.headers["Last-Modified"]})
+        assert again.status_code == 304
+
+
 def test_rotating_the_feeds_makes_new_urls_and_the_old_ones_answer_404(
     client: FlaskClient, app: Flask, database: Database, ana: User
 ) -> None:

@@ -71,6 +71,8 @@ class User(Base):
     # Preferences
     digest_interval_days: Mapped[float | None] = mapped_column(Float)  # None: DIGEST_INTERVAL_DAYS
     release_types: Mapped[str] = mapped_column(String(64), default=DEFAULT_RELEASE_TYPES)
+    # When a preference that changes what the feeds hold last changed (None: never since signup).
+    preferences_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime)
     mail_rejected_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -78,5 +78,9 @@ def feed_releases(session: Session, user: User, limit: int = FEED_LIMIT) -> list
 
 
 def last_change(releases: list[FeedRelease], user: User) -> datetime:
-    """When the feed last changed: the newest of its releases reached the ledger, else signup."""
-    return max((r.added_at for r in releases), default=user.created_at)
+    """When the feed last changed: the newest of its releases reached the ledger or the
+    subscriber last changed what it holds, whichever is later; with neither, signup."""
+    changes = [r.added_at for r in releases]
+    if user.preferences_changed_at is not None:
+        changes.append(user.preferences_changed_at)
+    return max(changes, default=user.created_at)

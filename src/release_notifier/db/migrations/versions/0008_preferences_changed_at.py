@@ -1,0 +1,31 @@
+"""preferences changed at
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-02 04:10:00
+
+When a subscriber last changed a preference that changes what their feeds hold (the kinds of
+release). The feeds' Last-Modified is the newer of this and their newest release, so a reader
+polling with only If-Modified-Since sees the change. Empty for everyone until they next change
+one: the feeds then fall back to the signup time, as before.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("preferences_changed_at", sa.DateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("preferences_changed_at")
