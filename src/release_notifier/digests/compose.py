@@ -16,14 +16,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from release_notifier.db.models import Artist, LedgerEntry, Release
-from release_notifier.releases.dates import date_label
-
-TYPE_LABELS = {
-    "album": "Album",
-    "single": "Single/EP",
-    "compilation": "Compilation",
-    "appears_on": "Appears on",
-}
+from release_notifier.releases.view import VIEW_COLUMNS, ReleaseView
 
 
 class Candidate(NamedTuple):
@@ -35,20 +28,12 @@ class Candidate(NamedTuple):
     dedupe_key: str
 
 
-class Shown(NamedTuple):
+@dataclass(frozen=True)
+class Shown(ReleaseView):
     """A claimed entry with what the email shows of its release."""
 
     digest_id: int
     via_artist_id: str
-    group: str
-    name: str
-    release_date: str
-    release_date_precision: str
-    date_start: date | None  # None: a date no calendar holds ("0000")
-    spotify_url: str
-    image_url: str | None
-    artists: list[dict[str, str]]
-    release_id: str
 
 
 @dataclass
@@ -126,26 +111,14 @@ def announced_twin_keys(session: Session, user_ids: Sequence[int]) -> dict[int, 
 def claimed_releases(session: Session, digest_ids: Sequence[int]) -> dict[int, list[Shown]]:
     """The releases each claimed digest carries (chosen when it was claimed), newest first."""
     rows = session.execute(
-        select(
-            LedgerEntry.digest_id,
-            LedgerEntry.via_artist_id,
-            LedgerEntry.group,
-            Release.name,
-            Release.release_date,
-            Release.release_date_precision,
-            Release.date_start,
-            Release.spotify_url,
-            Release.image_url,
-            Release.artists,
-            Release.id,
-        )
+        select(*VIEW_COLUMNS, LedgerEntry.digest_id, LedgerEntry.via_artist_id)
         .join(Release, Release.id == LedgerEntry.release_id)
         .where(LedgerEntry.digest_id.in_(digest_ids), LedgerEntry.status == "claimed")
         .order_by(LedgerEntry.digest_id, Release.date_start.desc(), Release.id)
     )
     by_digest: dict[int, list[Shown]] = defaultdict(list)
     for row in rows:
-        by_digest[row.digest_id].append(Shown._make(row))
+        by_digest[row.digest_id].append(Shown.from_row(row))
     return by_digest
 
 
@@ -162,11 +135,11 @@ def release_row(entry: Shown) -> dict[str, Any]:
     """What the email shows of one release (values preformatted for the templates)."""
     return {
         "name": entry.name,
-        "type_label": TYPE_LABELS.get(entry.group, entry.group.title()),
-        "date_label": date_label(entry.release_date, entry.release_date_precision),
+        "type_label": entry.type_label,
+        "date_label": entry.date_label,
         "spotify_url": entry.spotify_url,
         "image_url": entry.image_url,
-        "artists_label": ", ".join(a["name"] for a in entry.artists),
+        "artists_label": entry.artists_label,
     }
 
 

@@ -9,18 +9,12 @@ from typing import Any
 from feedgenerator import Atom1Feed, Enclosure
 from markupsafe import Markup
 
-from release_notifier.digests.compose import TYPE_LABELS
 from release_notifier.feeds.entries import FeedRelease
-from release_notifier.releases.dates import date_label
 
 
 def aware(moment: datetime) -> datetime:
     """Our naive UTC datetimes as the aware ones feed formats need."""
     return moment.replace(tzinfo=UTC)
-
-
-def type_label(release: FeedRelease) -> str:
-    return TYPE_LABELS.get(release.group, release.group.title())
 
 
 def entry_html(release: FeedRelease) -> str:
@@ -33,9 +27,9 @@ def entry_html(release: FeedRelease) -> str:
         else Markup("")
     )
     facts = Markup("<p>{} by {} · {}</p>").format(
-        type_label(release),
+        release.type_label,
         release.artists_label,
-        date_label(release.release_date, release.release_date_precision),
+        release.date_label,
     )
     listen = Markup('<p><a href="{}">Listen on Spotify</a></p>').format(release.spotify_url)
     return str(cover + facts + listen)
@@ -57,11 +51,10 @@ def add_entry(feed: AtomFeed, release: FeedRelease) -> None:
     feed.add_item(
         title=release.title,
         link=release.spotify_url,
-        description=f"{type_label(release)} · "
-        f"{date_label(release.release_date, release.release_date_precision)}",
+        description=f"{release.type_label} · {release.date_label}",
         content=entry_html(release),
         author_name=release.artists_label or "Unknown artist",
-        unique_id=f"spotify:album:{release.id}",
+        unique_id=f"spotify:album:{release.release_id}",
         pubdate=(
             aware(datetime.combine(release.date_start, time()))
             if release.date_start is not None

@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import NamedTuple
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from release_notifier.db.models import LedgerEntry, Release, User
+from release_notifier.releases.view import VIEW_COLUMNS, ReleaseView
 
 IN_FEED = ("pending", "claimed", "announced")  # not back catalogue, twins or unwanted kinds
 FEED_LIMIT = 200
 
 
-class FeedRelease(NamedTuple):
+@dataclass(frozen=True)
+class FeedRelease(ReleaseView):
     """One release as the feeds show it."""
 
-    id: str
-    name: str
-    group: str
-    release_date: str
-    release_date_precision: str
-    date_start: date | None  # None: a date no calendar holds ("0000")
-    spotify_url: str
-    image_url: str | None
-    artists: list[dict[str, str]]
     dedupe_key: str
     first_seen_at: datetime
     added_at: datetime  # when it reached this subscriber's ledger
-
-    @property
-    def artists_label(self) -> str:
-        return ", ".join(a["name"] for a in self.artists)
 
     @property
     def title(self) -> str:
@@ -44,20 +33,7 @@ def feed_releases(session: Session, user: User, limit: int = FEED_LIMIT) -> list
     """The subscriber's releases of the kinds they want, newest release date first (unknown
     dates last), one per dedupe key, at most `limit`."""
     rows = session.execute(
-        select(
-            Release.id,
-            Release.name,
-            LedgerEntry.group,
-            Release.release_date,
-            Release.release_date_precision,
-            Release.date_start,
-            Release.spotify_url,
-            Release.image_url,
-            Release.artists,
-            Release.dedupe_key,
-            Release.first_seen_at,
-            LedgerEntry.created_at,
-        )
+        select(*VIEW_COLUMNS, Release.dedupe_key, Release.first_seen_at, LedgerEntry.created_at)
         .join(Release, Release.id == LedgerEntry.release_id)
         .where(
             LedgerEntry.user_id == user.id,
@@ -70,7 +46,7 @@ def feed_releases(session: Session, user: User, limit: int = FEED_LIMIT) -> list
     releases: list[FeedRelease] = []
     seen: set[str] = set()
     for row in rows:
-        release = FeedRelease._make(row)
+        release = FeedRelease.from_row(row)
         if release.dedupe_key not in seen:
             seen.add(release.dedupe_key)
             releases.append(release)
