@@ -12,7 +12,8 @@ from icalendar import Calendar
 
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
-from release_notifier.db.models import LedgerEntry, User
+from release_notifier.db.models import Artist, ArtistRelease, Follow, LedgerEntry, User
+from release_notifier.releases.choices import drop_artist
 from release_notifier.releases.ledger import release_from_item
 from tests.web.conftest import csrf_token, reload, signed_path
 
@@ -162,6 +163,33 @@ def test_a_settings_change_moves_last_modified_for_a_reader_without_an_etag(
         assert polled.last_modified > first[kind].last_modified
         again = client.get(path, headers={"If-Modified-Since": polled.headers["Last-Modified"]})
         assert again.status_code == 304
+
+
+def test_muting_an_artist_moves_last_modified_as_its_pending_releases_leave(
+    client: FlaskClient, app: Flask, database: Database, ana: User
+) -> None:
+    earlier = utcnow() - timedelta(hours=3)
+    add_release(database, ana, "a1", "Staying", day(-5), seen=earlier + timedelta(hours=1))
+    recent = utcnow() - timedelta(minutes=1)
+    add_release(database, ana, "p1", "Soon Gone", day(-1), status="pending", seen=recent)
+    with database.session() as session:
+        session.get(User, ana.id).created_at = earlier  # type: ignore[union-attr]
+        session.add(Artist(id="artist-nova", name="Nova Reed"))
+        session.flush()
+        session.add(Follow(user_id=ana.id, artist_id="artist-nova", since=earlier))
+        session.add(ArtistRelease(artist_id="artist-nova", release_id="p1", group="album"))
+    paths = feed_paths(client, app, ana)
+    first = {kind: client.get(path) for kind, path in paths.items()}
+    assert all(b"Soon Gone" in answer.get_data() for answer in first.values())
+    with database.session() as session:
+        user = session.get(User, ana.id)
+        assert user is not None and drop_artist(session, user, "artist-nova", utcnow())
+
+    for kind, path in paths.items():
+        since = first[kind].headers["Last-Modified"]
+        polled = client.get(path, headers={"If-Modified-Since": since})
+        assert polled.status_code == 200 and b"Soon Gone" not in polled.get_data()
+        assert b"Staying" in polled.get_data()
 
 
 def test_rotating_the_feeds_makes_new_urls_and_the_old_ones_answer_404(

@@ -133,6 +133,7 @@ def drop_artist(session: Session, user: User, artist_id: str, now: datetime) -> 
         session.add(ArtistChoice(user_id=user.id, artist_id=artist_id, kind=MUTE, created_at=now))
     session.flush()
     drop_pending_of(session, user.id, artist_id)
+    user.preferences_changed_at = now  # its releases left the feeds: their Last-Modified moves
     logger.info("user %s %s an artist", user.id, "muted" if followed else "removed")
     return True
 

@@ -5,9 +5,9 @@ Revises: 0008
 Create Date: 2026-12-02 04:10:00
 
 When a subscriber last changed a preference that changes what their feeds hold (the kinds of
-release). The feeds' Last-Modified is the newer of this and their newest release, so a reader
-polling with only If-Modified-Since sees the change. Empty for everyone until they next change
-one: the feeds then fall back to the signup time, as before.
+release, an artist muted or removed). The feeds' Last-Modified is the newer of this and their
+newest release, so a reader polling with only If-Modified-Since sees the change. Empty for
+everyone until they next change one: the feeds then fall back as before.
 """
 
 from __future__ import annotations
