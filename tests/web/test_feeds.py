@@ -173,7 +173,9 @@ def test_muting_an_artist_moves_last_modified_as_its_pending_releases_leave(
     recent = utcnow() - timedelta(minutes=1)
     add_release(database, ana, "p1", "Soon Gone", day(-1), status="pending", seen=recent)
     with database.session() as session:
-        session.get(User, ana.id).created_at = earlier  # type: ignore[union-attr]
+        signed_up = session.get(User, ana.id)
+        assert signed_up is not None
+        signed_up.created_at = earlier  # signed up before both releases reached the ledger
         session.add(Artist(id="artist-nova", name="Nova Reed"))
         session.flush()
         session.add(Follow(user_id=ana.id, artist_id="artist-nova", since=earlier))
