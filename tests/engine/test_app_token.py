@@ -83,7 +83,7 @@ def test_an_app_token_spotify_stopped_taking_mid_run_is_renewed_once(world: Worl
     assert world.digest_names("ana@example.test")[-1] == ["Static Bloom"]
 
 
-@pytest.mark.parametrize("refusal", ["token endpoint", "403 on a call"])
+@pytest.mark.parametrize("refusal", ["token endpoint", "token endpoint outage", "403 on a call"])
 def test_a_refused_app_token_falls_back_to_a_linked_users_token_and_says_so(
     world: World, caplog: pytest.LogCaptureFixture, refusal: str
 ) -> None:
@@ -92,6 +92,8 @@ def test_a_refused_app_token_falls_back_to_a_linked_users_token_and_says_so(
     world.clock.shift(timedelta(hours=2))  # the first run's app token has expired
     if refusal == "token endpoint":
         world.spotify.refuse_app_token(times=5)
+    elif refusal == "token endpoint outage":  # only the app's token is asked for first
+        world.spotify.fail(r"^/api/token$", 503, times=1)
     else:
         world.spotify.forbid_app_calls(times=5)
 
