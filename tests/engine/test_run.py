@@ -442,13 +442,12 @@ def test_the_link_expiry_reminder_comes_once_inside_its_window_then_the_relink_e
 
 
 def test_linked_users_are_read_a_page_at_a_time_and_all_of_them(world: World) -> None:
-    from release_notifier.jobs.run import Run
+    from release_notifier.subscribers import count_linked_users, linked_user_pages
 
     band = world.spotify.add_artist("Paged")
     ids = [world.add_user(f"page{n}@example.test", [band]) for n in range(5)]
-    run = Run(world.settings, world.database, sleep=world.waits.append)
 
-    pages = [[user.id for user in page] for page in run.linked_user_pages(size=2)]
+    pages = [[user.id for user in page] for page in linked_user_pages(world.database, size=2)]
 
     assert pages == [sorted(ids)[:2], sorted(ids)[2:4], sorted(ids)[4:]]
-    assert run.count_linked_users() == 5
+    assert count_linked_users(world.database) == 5

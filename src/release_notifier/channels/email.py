@@ -16,12 +16,14 @@ replies):
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 
 from release_notifier.channels import Delivery, Failure, Kind, Outgoing
 from release_notifier.logs import mask_email
 from release_notifier.mail.render import build_message
-from release_notifier.mail.send import MailError, SenderPool
+from release_notifier.mail.send import MailError, SenderPool, SmtpSender
 from release_notifier.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,11 @@ class EmailChannel:
     def __init__(self, settings: Settings, senders: SenderPool) -> None:
         self.settings = settings
         self.senders = senders
+
+    @property
+    def connections(self) -> int:
+        """How many messages it can carry at once (one per SMTP connection)."""
+        return self.senders.size
 
     def message(self, outgoing: Outgoing) -> EmailMessage:
         """The email for `outgoing`: its kind's templates, its key as the Message-ID, and a
@@ -86,3 +93,14 @@ class EmailChannel:
             )
             return Delivery.failed(failure_of(exc), str(exc))
         return Delivery()
+
+
+@contextmanager
+def email_channel(settings: Settings, sender: SmtpSender) -> Iterator[EmailChannel]:
+    """The email channel over SMTP_CONNECTIONS connections (`sender` is the first); the ones it
+    opened are closed afterwards, `sender` is left to its owner."""
+    senders = SenderPool(sender, settings.smtp_connections)
+    try:
+        yield EmailChannel(settings, senders)
+    finally:
+        senders.close()

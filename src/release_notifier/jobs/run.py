@@ -1,119 +1,96 @@
 """The run: follow sync -> artist checks -> due digests -> notices, under one database lease.
 
-Spotify is the scarce resource: a quota ban stops all Spotify work at once and records until
-when; the digests still go out with what was already checked, and the next run resumes.
+Each step lives with its domain (`releases.sweep` for Spotify, `digests.sending` through the
+channel layer for digests, `notices` and `operator` for the other emails); this module keeps
+only their order, the lease every step must still hold, and the run's summary.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from release_notifier.channels import Channel, Delivery, Failure
-from release_notifier.channels.email import EmailChannel
+from release_notifier.channels.email import email_channel
 from release_notifier.clock import utcnow
-from release_notifier.crypto import TokenDecryptError, decrypt_token, encrypt_token
 from release_notifier.db import Database
-from release_notifier.db.models import User
-from release_notifier.db.session import database_error_text, database_unusable
-from release_notifier.digests.delivery import BATCH as DIGEST_BATCH
-from release_notifier.digests.delivery import (
-    ClaimedDigest,
-    claim_digests,
-    claimed_digest_ids,
-    deliver_digest,
-    due_user_ids,
-    prepare_digests,
-)
-from release_notifier.jobs.lease import LeaseLost, RunLease, holder_is_dead
+from release_notifier.db.session import database_error_text
+from release_notifier.digests.sending import DigestSending
+from release_notifier.jobs.lease import RunLease, holder_is_dead
 from release_notifier.jobs.schedule import artists_due, follow_sync_due, queue_account_notices
-from release_notifier.mail.send import SenderPool, SmtpSender
+from release_notifier.mail.send import SmtpSender
 from release_notifier.notices import send_pending_notices
 from release_notifier.operator import tell_operator
-from release_notifier.releases.checks import ArtistChecker, error_text, note_check_failure
-from release_notifier.releases.follows import sync_follows
+from release_notifier.releases.sweep import Sweep, SweepCounts
 from release_notifier.settings import Settings
-from release_notifier.spotify.app_token import app_client
-from release_notifier.spotify.budget import (
-    RequestBudget,
-    current_pause,
-    pause_until,
-    remember_albums_limit,
-    remembered_albums_limit,
-    stop_reason,
-)
-from release_notifier.spotify.client import ALBUMS_PAGE_LIMIT, Pacer, SpotifyClient
-from release_notifier.spotify.errors import (
-    AppTokenRefused,
-    BudgetExhausted,
-    InvalidGrant,
-    NotAllowlisted,
-    QuotaExceeded,
-    SpotifyError,
-    SpotifyUnavailable,
-    Unauthorized,
-)
-from release_notifier.spotify.oauth import TokenSet
+from release_notifier.spotify.budget import RequestBudget
+from release_notifier.spotify.pacer import Pacer
+from release_notifier.spotify.user_clients import RunClients
+from release_notifier.subscribers import count_linked_users, linked_user_pages
 
 logger = logging.getLogger(__name__)
 
-MAX_MAIL_FAILURES = 3
-USER_PAGE = 1000  # users loaded at a time for follow-list work
-MAIL_STOPPED = "mail server kept failing: the rest wait for next run"
+MERGE = "merge"  # field metadata: how a follow-up pass's value joins the run's (absorb)
+SUM, LATEST, LATEST_KNOWN, FIRST = "sum", "latest", "latest known", "first"
 
 
-LATEST = frozenset({"users", "artists_unchecked", "budget_left"})  # states, not counts
+def merged(how: str, default: Any) -> Any:
+    """A summary field that is not a plain count: how `absorb` joins a later pass's value."""
+    return field(default=default, metadata={MERGE: how})
 
 
 @dataclass
 class RunSummary:
-    """What a run did; printed by `release-notifier run` and stored on the `runs` row."""
+    """What a run did; printed by `release-notifier run` and stored on the `runs` row. Counts are
+    summed over a run's passes; fields marked with `merged` are states (see `absorb`)."""
 
-    users: int = 0
+    users: int = merged(LATEST, 0)
     follows_refreshed: int = 0
     artists_checked: int = 0
-    artists_unchecked: int = 0
+    artists_unchecked: int = merged(LATEST, 0)
     check_errors: int = 0  # artists (or follow lists) skipped after an error of their own
     requests: int = 0
     releases_found: int = 0
     emails_sent: int = 0
     notices_sent: int = 0
     problems: list[str] = field(default_factory=list)
-    paused_until: str | None = None
-    pause_reason: str | None = None  # "premium: ..." or "quota: ..."
-    budget_left: int | None = None
-    skipped: bool = False  # another run held the lease: the work was recorded for it
-    waited_seconds: float = 0.0  # how long this run waited for another to finish first
-    wait_ran_out: bool = False
+    paused_until: str | None = merged(LATEST_KNOWN, None)
+    pause_reason: str | None = merged(LATEST_KNOWN, None)  # "premium: ..." or "quota: ..."
+    budget_left: int | None = merged(LATEST, None)
+    # another run held the lease: the work was recorded for it
+    skipped: bool = merged(FIRST, False)
+    waited_seconds: float = merged(FIRST, 0.0)  # how long this run waited for another first
+    wait_ran_out: bool = merged(FIRST, False)
     passes: int = 0  # more than one: work was asked for during the run
-    lease_lost: bool = False
+    lease_lost: bool = merged(FIRST, False)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def absorb(self, later: RunSummary) -> None:
-        """Add a follow-up pass to this summary: every count is summed; the state at the end
-        (users, artists left unchecked, budget, pause) is the later pass's."""
+        """Add a follow-up pass to this summary: counts (and problems) are summed; a `LATEST`
+        state is the later pass's, a `LATEST_KNOWN` one too unless it has none; `FIRST` ones
+        (how the run took its turn) stay this run's."""
         for item in fields(self):
+            how = item.metadata.get(MERGE, SUM)
             mine, theirs = getattr(self, item.name), getattr(later, item.name)
-            if item.name in LATEST or isinstance(theirs, bool) or item.name == "waited_seconds":
-                continue
-            if isinstance(theirs, int | list):
+            if how == SUM:
                 setattr(self, item.name, mine + theirs)
-        self.users = later.users
-        self.artists_unchecked = later.artists_unchecked
-        self.budget_left = later.budget_left
-        self.paused_until = later.paused_until or self.paused_until
-        self.pause_reason = later.pause_reason or self.pause_reason
+            elif how == LATEST or (how == LATEST_KNOWN and theirs is not None):
+                setattr(self, item.name, theirs)
+
+    def take(self, counts: SweepCounts) -> None:
+        """The Spotify sweep's counts and end state (the fields both have)."""
+        mine = {item.name for item in fields(self)}
+        for item in fields(counts):
+            if item.name in mine:
+                setattr(self, item.name, getattr(counts, item.name))
 
     def turn_lines(self) -> list[str]:
         """How this run shared its turn with others (waiting, handing over, follow-ups)."""
@@ -161,16 +138,6 @@ class RunSummary:
         return lines
 
 
-def linked_user() -> tuple[ColumnElement[bool], ...]:
-    """A user whose Spotify link works: confirmed, subscribed, token present, no re-link due."""
-    return (
-        User.confirmed_at.is_not(None),
-        User.unsubscribed_at.is_(None),
-        User.refresh_token_enc.is_not(None),
-        User.needs_relink_since.is_(None),
-    )
-
-
 class Run:
     """One pass of the work; `execute()` returns its summary."""
 
@@ -187,23 +154,18 @@ class Run:
         self.database = database
         self.sender = sender
         self.lease = lease  # None: the caller vouches that this run may work
-        self.sleep = sleep
         self.now = utcnow()
         self.summary = RunSummary()
         self.budget = RequestBudget(database, settings.spotify_daily_request_budget)
-        self.pacer = Pacer(sleep=sleep)
-        self.clients: dict[int, SpotifyClient] = {}  # by user id: each reads its follow list
-        self.app = app_client(  # the app's own token: every artist check
-            settings,
-            database,
-            budget=self.budget,
-            pacer=self.pacer,
-            sleep=sleep,
-            albums_limit=remembered_albums_limit(database, ALBUMS_PAGE_LIMIT),
-            on_albums_limit=lambda limit: remember_albums_limit(database, limit),
+        self.clients = RunClients(
+            settings, database, self.budget, sleep=sleep, problems=self.summary.problems
         )
-        self.mail_failures = 0  # temporary SMTP failures in a row
         self.checks_done = True  # False when a quota ban or pause kept the artist checks back
+
+    @property
+    def pacer(self) -> Pacer:
+        """The pace every Spotify request of this run keeps."""
+        return self.clients.pacer
 
     @property
     def claimant(self) -> str | None:
@@ -216,339 +178,53 @@ class Run:
         if self.lease is not None:
             self.lease.check()
 
-    # Spotify ------------------------------------------------------------------------------
-
-    def client_for(self, user: User) -> SpotifyClient | None:
-        """The run's one client acting as `user` (one token refresh per run), or None."""
-        if user.id not in self.clients:
-            client = self._new_client(user)
-            if client is None:
-                return None
-            self.clients[user.id] = client
-        return self.clients[user.id]
-
-    def _new_client(self, user: User) -> SpotifyClient | None:
-        """A client that persists a rotated refresh token; None without a readable token."""
-        if user.refresh_token_enc is None:
-            return None
-        try:
-            refresh = decrypt_token(self.settings.token_cipher, user.id, user.refresh_token_enc)
-        except TokenDecryptError as exc:
-            self.summary.problems.append(f"user {user.id}: {exc}")
-            return None
-        user_id = user.id
-
-        def keep_rotated(tokens: TokenSet) -> None:
-            if tokens.refresh_token and tokens.refresh_token != refresh:
-                with self.database.session() as session:
-                    row = session.get(User, user_id)
-                    if row is not None:
-                        row.refresh_token_enc = encrypt_token(
-                            self.settings.token_cipher, user_id, tokens.refresh_token
-                        )
-
-        return SpotifyClient(
-            self.settings,
-            refresh_token=refresh,
-            on_refresh=keep_rotated,
-            budget=self.budget,
-            pacer=self.pacer,
-            sleep=self.sleep,
-            albums_limit=remembered_albums_limit(self.database, ALBUMS_PAGE_LIMIT),
-            on_albums_limit=lambda limit: remember_albums_limit(self.database, limit),
-        )
-
-    def linked_user_pages(self, size: int = USER_PAGE) -> Iterator[list[User]]:
-        """Users whose Spotify link works (confirmed, subscribed, token present, no re-link
-        due), `size` at a time by id: never all of them in memory at once."""
-        last = 0
-        while True:
-            with self.database.session() as session:
-                page = list(
-                    session.scalars(
-                        select(User)
-                        .where(*linked_user(), User.id > last)
-                        .order_by(User.id)
-                        .limit(size)
-                    )
-                )
-            if not page:
-                return
-            yield page
-            last = page[-1].id
-
-    def user(self, user_id: int) -> User | None:
-        with self.database.session() as session:
-            return session.get(User, user_id)
-
-    def count_linked_users(self) -> int:
-        with self.database.session() as session:
-            return session.scalar(select(func.count()).where(*linked_user())) or 0
-
-    def mark_needs_relink(self, user_id: int) -> None:
-        """invalid_grant: the token is discarded and never retried; the user gets one email."""
-        self.clients.pop(user_id, None)
-        with self.database.session() as session:
-            user = session.get(User, user_id)
-            if user is not None and user.needs_relink_since is None:
-                user.needs_relink_since = self.now
-                user.refresh_token_enc = None
-        self.summary.problems.append(f"user {user_id}: Spotify link expired or revoked")
-
-    def pause(self, exc: QuotaExceeded) -> None:
-        until = self.now + timedelta(seconds=exc.retry_after)
-        pause_until(self.database, until, stop_reason(exc))
-        self.summary.paused_until = until.isoformat(sep=" ")
-        self.summary.pause_reason = stop_reason(exc)
-        logger.warning("spotify work paused until %s: %s", until.isoformat(), exc)
-
     def spotify_work(self) -> None:
-        """Refresh due follow lists, then check due artists; stop everything on a quota ban."""
-        pause = current_pause(self.database)
-        if pause is not None:
-            self.summary.paused_until = pause.until.isoformat(sep=" ")
-            self.summary.pause_reason = pause.reason
-            self.checks_done = False
-            self.count_unchecked()
-            return
-        try:
-            healthy = [
-                user_id
-                for page in self.linked_user_pages()
-                for user_id in self.sync_follow_lists(page)
-            ]
-            self.check_artists(healthy)
-        except BudgetExhausted:
-            self.count_unchecked()
-        except QuotaExceeded as exc:
-            self.pause(exc)
-            self.checks_done = False
-            self.count_unchecked()
-        self.summary.budget_left = self.budget.left()
-
-    def count_unchecked(self) -> None:
-        """Spotify work stopped early: the artists still due wait for a later run."""
-        self.summary.artists_unchecked = len(artists_due(self.database, self.settings, self.now))
-
-    def sync_follow_lists(self, users: list[User]) -> list[int]:
-        """Refresh follow lists that are due; returns the ids of the users whose tokens still
-        work."""
-        healthy: list[int] = []
-        for user in users:
-            self.keep_lease()
-            if not follow_sync_due(self.settings, user, self.now):
-                healthy.append(user.id)
-                continue
-            client = self.client_for(user)
-            if client is None:
-                continue
-            try:
-                sync_follows(
-                    self.database, client, user.id, self.now, self.settings.initial_lookback_days
-                )
-                self.summary.follows_refreshed += 1
-                healthy.append(user.id)
-            except InvalidGrant:
-                self.mark_needs_relink(user.id)
-            except NotAllowlisted:
-                self.summary.problems.append(
-                    f"user {user.id}: Spotify account not on the app's user list (dashboard)"
-                )
-            except QuotaExceeded:
-                raise
-            except SpotifyError as exc:
-                self.summary.problems.append(f"user {user.id}: follow list not refreshed: {exc}")
-                healthy.append(user.id)
-            except Exception as exc:  # one user's data or a bug: skip it, never the run
-                if database_unusable(exc):
-                    raise
-                self.summary.check_errors += 1
-                problem = f"user {user.id}: follow list not refreshed: {error_text(exc)}"
-                logger.warning("%s", problem)
-                self.summary.problems.append(problem)
-                healthy.append(user.id)
-        return healthy
-
-    def check_artists(self, user_ids: list[int]) -> None:
-        """Check each due artist once, concurrently, with the app's own token; when Spotify
-        refuses that, with the first working user's token."""
-        due = artists_due(self.database, self.settings, self.now)
-        if not due:
-            return
-        done: set[str] = set()
-        try:
-            self.app.prepare()  # a refused or unreachable token endpoint shows here, once
-            self.summary.artists_unchecked = len(self._check_with(self.app, due, done))
-            return
-        except (AppTokenRefused, Unauthorized, SpotifyUnavailable) as exc:
-            logger.warning("app token unusable, checking artists with a linked user's: %s", exc)
-            self.summary.problems.append(f"the app's Spotify token was refused: {exc}")
-        for user_id in user_ids:
-            user = self.user(user_id)
-            if user is None:
-                continue
-            client = self.client_for(user)
-            if client is None:
-                continue
-            try:
-                remaining = self._check_with(client, [d for d in due if d[0] not in done], done)
-            except InvalidGrant:
-                self.mark_needs_relink(user.id)
-                continue
-            except (NotAllowlisted, Unauthorized) as exc:
-                # This user's link cannot read Spotify: the next user's may, so carry on.
-                self.summary.problems.append(f"user {user.id}: artists not checked with: {exc}")
-                continue
-            self.summary.artists_unchecked = len(remaining)
-            return
-        self.summary.artists_unchecked = len(due) - len(done)
-        self.summary.problems.append("no working Spotify link to check artists with")
-        self.checks_done = False  # first digests wait for their artists' checks
-
-    def _check_with(
-        self, client: SpotifyClient, due: list[tuple[str, bool]], done: set[str]
-    ) -> list[str]:
-        """Check artists in a small pool, most urgent first, while the run's allowance of the
-        request budget lasts; a quota ban or a link that cannot read Spotify stops the rest.
-        Artists checked are added to `done`."""
-        allowance = self.budget.allowance()
-        claims = itertools.count()  # next() is atomic: safe across the pool's threads
-        spent_before = client.requests_made  # the client may have read follow lists already
-        checker = ArtistChecker(
-            self.database, client, self.now, self.settings.initial_lookback_days
+        """Refresh due follow lists and check due artists (releases.sweep)."""
+        sweep = Sweep(
+            self.settings,
+            self.database,
+            self.clients,
+            self.now,
+            artists_due=lambda: artists_due(self.database, self.settings, self.now),
+            follow_sync_due=lambda user: follow_sync_due(self.settings, user, self.now),
+            keep_going=self.keep_lease,
         )
-        stop: list[BaseException] = []
-
-        def one(item: tuple[str, bool]) -> None:
-            artist_id, extra = item
-            # each check claims its first request up front, so the pool cannot overshoot
-            spent = client.requests_made - spent_before
-            if stop or next(claims) >= allowance or spent >= allowance:
-                return
-            if self.lease is not None and not self.lease.held():
-                stop.append(LeaseLost("the run lease was lost during the artist checks"))
-                return
-            try:
-                result = checker.check(artist_id, extra_groups=extra)
-            except (
-                QuotaExceeded,
-                InvalidGrant,
-                NotAllowlisted,
-                Unauthorized,
-                AppTokenRefused,
-                LeaseLost,
-            ) as exc:
-                stop.append(exc)
-                return
-            except SpotifyError as exc:
-                self.summary.problems.append(f"artist {artist_id} skipped this run: {exc}")
-                return
-            except Exception as exc:  # one artist's data or a bug: skip it, never the run
-                if database_unusable(exc):
-                    stop.append(exc)
-                    return
-                self.summary.check_errors += 1
-                self.summary.problems.append(note_check_failure(self.database, artist_id, exc))
-                return
-            done.add(artist_id)
-            self.summary.artists_checked += 1
-            self.summary.releases_found += result.new_releases
-
-        with ThreadPoolExecutor(max_workers=self.settings.spotify_concurrency) as pool:
-            list(pool.map(one, due))
-        if stop:
-            raise stop[0]
-        return [artist_id for artist_id, _ in due if artist_id not in done]
-
-    # Mail ---------------------------------------------------------------------------------
+        counts = sweep.run(linked_user_pages(self.database))
+        self.checks_done = counts.checks_done
+        self.summary.take(counts)
 
     def mail_work(self, sender: SmtpSender) -> None:
-        """Resend digests a crashed run left claimed, then claim and send the due digests a
-        batch at a time through the email channel over SMTP_CONNECTIONS connections; nothing
-        once the lease is lost."""
-        self.mail_failures = 0
-        senders = SenderPool(sender, self.settings.smtp_connections)
-        email = EmailChannel(self.settings, senders)
-        try:
-            with ThreadPoolExecutor(senders.size, thread_name_prefix="smtp") as workers:
-                leftover = claimed_digest_ids(
-                    self.database, self.claimant, utcnow(), is_gone=holder_is_dead
-                )
-                for first in range(0, len(leftover), DIGEST_BATCH):
-                    batch = leftover[first : first + DIGEST_BATCH]
-                    if not self.send_digests(email, workers, batch):
-                        return
-                due = due_user_ids(self.database, self.now, self.checks_done)
-                for first in range(0, len(due), DIGEST_BATCH):
-                    if self.mail_failures >= MAX_MAIL_FAILURES:  # claim no more than can go out
-                        self.summary.problems.append(MAIL_STOPPED)
-                        return
-                    batch = due[first : first + DIGEST_BATCH]
-                    self.keep_lease()
-                    claimed = claim_digests(
-                        self.database,
-                        self.settings,
-                        batch,
-                        self.now,
-                        self.claimant,
-                        checks_done=self.checks_done,
-                    )
-                    if not self.send_digests(email, workers, claimed):
-                        return
-        finally:
-            senders.close()
-
-    def send_digests(
-        self, channel: Channel, workers: ThreadPoolExecutor, digest_ids: list[int]
-    ) -> bool:
-        """Send claimed digests; False once the channel kept failing (the rest wait)."""
-
-        def deliver(digest: ClaimedDigest) -> Delivery:
-            self.keep_lease()
-            return deliver_digest(self.database, channel, digest, self.now)
-
-        prepared = prepare_digests(
-            self.database, self.settings, digest_ids, self.now, self.claimant
-        )
-        futures = [workers.submit(deliver, digest) for digest in prepared]
-        stopped = False
-        try:
-            for future in futures:
-                if self.mail_failures >= MAX_MAIL_FAILURES and not stopped:
-                    stopped = True
-                    self.summary.problems.append(MAIL_STOPPED)
-                    for waiting in futures:
-                        waiting.cancel()  # those already sending finish and are counted
-                if not future.cancelled():
-                    self.count_delivery(future.result())
-        finally:
-            for waiting in futures:
-                waiting.cancel()
-        return not stopped
-
-    def count_delivery(self, delivery: Delivery) -> None:
-        if delivery.sent:
-            self.summary.emails_sent += 1
-            self.mail_failures = 0
-        elif delivery.failure is Failure.PERMANENT:
-            self.summary.problems.append(f"address refused for good: {delivery.reason}")
-        elif delivery.failure is Failure.REFUSED:
-            self.summary.problems.append(
-                f"digest refused, its releases wait for the next digest: {delivery.reason}"
+        """Send the due digests (and those a crashed run left claimed) through the email
+        channel, over SMTP_CONNECTIONS connections at once; nothing once the lease is lost."""
+        with (
+            email_channel(self.settings, sender) as email,
+            ThreadPoolExecutor(email.connections, thread_name_prefix="smtp") as workers,
+        ):
+            sending = DigestSending(
+                self.settings,
+                self.database,
+                email,
+                workers,
+                self.now,
+                claimant=self.claimant,
+                checks_done=self.checks_done,
+                keep_going=self.keep_lease,
+                is_gone=holder_is_dead,
+                problems=self.summary.problems,
             )
-        else:
-            self.mail_failures += 1
-            self.summary.problems.append(f"digest not sent, retried next run: {delivery.reason}")
+            try:
+                sending.run()
+            finally:
+                self.summary.emails_sent += sending.sent
 
     def work(self) -> RunSummary:
         """One pass of the work, under a lease the caller holds and keeps alive."""
         sender = self.sender or SmtpSender.from_settings(self.settings)
         self.summary.passes = 1
         try:
-            self.summary.users = self.count_linked_users()
+            self.summary.users = count_linked_users(self.database)
             self.spotify_work()
-            users_requests = sum(c.requests_made for c in self.clients.values())
-            self.summary.requests = users_requests + self.app.requests_made
+            self.summary.requests = self.clients.requests_made
             self.keep_lease()
             queue_account_notices(self.database, self.settings, self.now)
             self.mail_work(sender)
