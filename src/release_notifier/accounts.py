@@ -34,6 +34,7 @@ from release_notifier.db.models import (
 from release_notifier.links import BadLink, address_tag, read_token
 from release_notifier.logs import mask_email
 from release_notifier.notices import queue_notice, queue_settings_link, queue_unless_recent
+from release_notifier.releases.choices import add_chosen
 from release_notifier.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -213,6 +214,23 @@ def link_spotify_account(
     )
     logger.info("user %s linked Spotify (%s)", user.id, outcome.value)
     return LinkResult(user=user, outcome=outcome)
+
+
+def start_chosen_signup(
+    session: Session, settings: Settings, email: str, artist_ids: list[str], now: datetime
+) -> LinkResult:
+    """A "choose artists" signup (no Spotify account): a new address gets an unconfirmed
+    subscription with these artists. An address that has a subscription keeps it unchanged:
+    only its owner changes it, from the settings link the email they get next carries."""
+    existing = find_user_by_email(session, email)
+    if existing is not None:
+        logger.info("user %s: a choose-artists signup changed nothing", existing.id)
+        known = LinkOutcome.ADDRESS_KNOWN if existing.confirmed_at else LinkOutcome.CONFIRM_AGAIN
+        return LinkResult(user=existing, outcome=known)
+    user = create_user(session, settings, email, now)
+    add_chosen(session, user.id, artist_ids, now)
+    logger.info("user %s signed up with %d chosen artists", user.id, len(artist_ids))
+    return LinkResult(user=user, outcome=LinkOutcome.CREATED)
 
 
 def already_subscribed_message(user: User) -> str:

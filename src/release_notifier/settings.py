@@ -119,6 +119,7 @@ class Settings(BaseSettings):
     settings_link_max_age_days: int = Field(default=90, ge=1)
     relink_link_max_age_days: int = Field(default=30, ge=1)
     confirm_link_max_age_days: int = Field(default=7, ge=1)
+    chosen_artists_limit: int = Field(default=100, ge=1, le=1000)
 
     # Running by itself
     scheduler_enabled: bool = True

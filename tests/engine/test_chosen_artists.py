@@ -30,7 +30,7 @@ def change(world: World, user_id: int, artist_id: str, *, keep: bool) -> Choice 
         user = session.get(User, user_id)
         assert user is not None
         if keep:
-            remember_artist(session, {"id": artist_id, "name": "Given Name"})
+            remember_artist(session, artist_id, "Given Name", None)
             return choose_artist(session, user, artist_id, utcnow(), 28)
         return drop_artist(session, user, artist_id, utcnow())
 
@@ -131,3 +131,16 @@ def test_choosing_an_artist_one_follows_changes_nothing(world: World) -> None:
 
     assert change(world, user, band, keep=True) is Choice.ALREADY
     assert choices_of(world, user) == {}
+
+
+def test_an_email_only_subscriber_never_gets_spotify_link_notices(world: World) -> None:
+    band = world.spotify.add_artist("Long Runner")
+    world.add_user("linked@example.test", [])
+    add_email_only(world, "free@example.test", [band])
+
+    for _ in range(14):  # half a year and more of fortnightly runs: past any token's expiry
+        world.run()
+        world.days_pass(14)
+
+    subjects = [str(caught.message["Subject"]) for caught in world.smtp.to("free@example.test")]
+    assert subjects and not [subject for subject in subjects if "Spotify" in subject]

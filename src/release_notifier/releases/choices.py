@@ -58,15 +58,14 @@ def artist_image(artist: dict[str, Any]) -> str | None:
     return images[-1].get("url") if images else None
 
 
-def remember_artist(session: Session, artist: dict[str, Any]) -> None:
-    """Store or refresh an artist from a Spotify artist object (its name and image)."""
-    row = session.get(Artist, artist["id"])
-    name = str(artist.get("name") or "")
+def remember_artist(session: Session, artist_id: str, name: str, image_url: str | None) -> None:
+    """Store or refresh an artist's name and image (an empty name or no image keeps the old)."""
+    row = session.get(Artist, artist_id)
     if row is None:
-        insert_missing(session, Artist, id=artist["id"], name=name, image_url=artist_image(artist))
+        insert_missing(session, Artist, id=artist_id, name=name, image_url=image_url)
     else:
         row.name = name or row.name
-        row.image_url = artist_image(artist) or row.image_url
+        row.image_url = image_url or row.image_url
 
 
 def chosen_count(session: Session, user_id: int) -> int:
@@ -171,3 +170,23 @@ def subscriber_artists(session: Session, user_id: int) -> list[SubscribedArtist]
         for a in artists
     ]
     return sorted(listed, key=lambda a: (a.name.casefold(), a.id))
+
+
+def add_chosen(session: Session, user_id: int, artist_ids: list[str], now: datetime) -> None:
+    """Record a new subscriber's chosen artists (before confirmation: nothing is pending yet)."""
+    for artist_id in artist_ids:
+        insert_missing(
+            session, ArtistChoice, user_id=user_id, artist_id=artist_id, kind=ADD, created_at=now
+        )
+
+
+def backfill_chosen(session: Session, user: User, now: datetime, lookback_days: int) -> None:
+    """On confirmation: the known releases of the artists the subscriber added, inside their
+    window, become pending (their follows get the same when the list is first read)."""
+    added = session.scalars(
+        select(ArtistChoice.artist_id).where(
+            ArtistChoice.user_id == user.id, ArtistChoice.kind == ADD
+        )
+    )
+    for artist_id in list(added):
+        backfill_follow(session, user, artist_id, now, lookback_days)

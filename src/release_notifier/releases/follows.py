@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from release_notifier.db import Database
 from release_notifier.db.models import Follow, User
-from release_notifier.releases.choices import muted_artist_ids, remember_artist
+from release_notifier.releases.choices import artist_image, muted_artist_ids, remember_artist
 from release_notifier.releases.ledger import backfill_follow
 from release_notifier.spotify.client import SpotifyClient
 
@@ -30,8 +30,8 @@ def sync_follows(
         if user is None:
             return 0, 0
         known = set(session.scalars(select(Follow.artist_id).where(Follow.user_id == user_id)))
-        for data in followed.values():
-            remember_artist(session, data)
+        for artist_id, data in followed.items():
+            remember_artist(session, artist_id, str(data.get("name") or ""), artist_image(data))
         session.flush()
         added = [artist_id for artist_id in followed if artist_id not in known]
         for artist_id in added:

@@ -95,6 +95,6 @@ def add_chosen_subscriber(
         session.add(user)
         session.flush()
         for artist_id in artists:
-            remember_artist(session, {"id": artist_id, "name": names[artist_id]})
+            remember_artist(session, artist_id, names[artist_id], None)
             choose_artist(session, user, artist_id, now, lookback_days)
         return user.id

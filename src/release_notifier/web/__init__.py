@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Flask, request
+from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -14,8 +16,10 @@ from release_notifier.db import Database, open_database
 from release_notifier.jobs.queue import Queue, build_queue
 from release_notifier.settings import ConfigError, Settings
 from release_notifier.web import (
+    artists,
     auth,
     channels,
+    choose,
     confirm,
     feeds,
     health,
@@ -27,6 +31,7 @@ from release_notifier.web import (
 )
 from release_notifier.web.context import EXTENSION, AppContext
 from release_notifier.web.pages import PageResponse, message_page, slow_down_page
+from release_notifier.web.picker import CHOOSE_LIMIT, LOOKUP_LIMIT, is_search
 from release_notifier.web.security import CONFIRM_LIMIT, SIGNUP_LIMIT, configure_security
 
 if TYPE_CHECKING:  # the demo's parts (emulator, mail catcher) are never loaded in production
@@ -67,8 +72,9 @@ def create_app(
     csrf.exempt(scheduled.bp)  # authenticated by X-API-KEY, never by a cookie
     for blueprint in (signup.bp, auth.bp, confirm.bp, recovery.bp, preferences.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (feeds.bp, channels.bp, unsubscribe.bp):
+    for blueprint in (choose.bp, artists.bp, feeds.bp, channels.bp, unsubscribe.bp):
         app.register_blueprint(blueprint)
+    limit_artist_choosing(app, limiter)
     app.register_blueprint(scheduled.bp)
     app.register_blueprint(health.bp)
     if demo is not None:
@@ -76,6 +82,32 @@ def create_app(
     register_error_pages(app)
     app.context_processor(lambda: {"site_name": settings.site_name})
     return app
+
+
+def limit_artist_choosing(app: Flask, limiter: Limiter) -> None:
+    """Look-ups ask Spotify (one shared limit for searches and lists); adding and removing is
+    cheaper; a choose-artists signup sends mail like every signup. (A limit decorates the
+    registered view: Flask-Limiter checks a decorated view's limits in the view's wrapper.)"""
+    lookups = limiter.shared_limit(LOOKUP_LIMIT, scope="artist-lookups", exempt_when=no_query)
+    limits = {
+        "choose.page": lookups,
+        "choose.add_list": lookups,
+        "artists.page": lookups,
+        "artists.add_list": lookups,
+        "choose.add": limiter.limit(CHOOSE_LIMIT),
+        "choose.remove": limiter.limit(CHOOSE_LIMIT),
+        "artists.add": limiter.limit(CHOOSE_LIMIT),
+        "artists.remove": limiter.limit(CHOOSE_LIMIT),
+        "choose.subscribe": limiter.limit(SIGNUP_LIMIT),
+    }
+    for endpoint, limit in limits.items():
+        view: Callable[..., Any] = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limit(view)
+
+
+def no_query() -> bool:
+    """A GET of a choose page without a search: nothing is asked of Spotify."""
+    return request.method == "GET" and not is_search()
 
 
 def register_error_pages(app: Flask) -> None:

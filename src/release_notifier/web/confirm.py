@@ -9,6 +9,7 @@ from release_notifier import accounts
 from release_notifier.clock import utcnow
 from release_notifier.db.models import User
 from release_notifier.links import link_url
+from release_notifier.releases.choices import backfill_chosen
 from release_notifier.web.context import app_context, back_up_after
 from release_notifier.web.forms import ButtonForm
 from release_notifier.web.pages import PageResponse, message_page, outbox_links, with_link_user
@@ -33,8 +34,12 @@ def confirm(token: str) -> PageResponse:
         return message_page("Please press the button again", "The form had expired.", 400)
     confirmed: list[bool] = []
 
-    def do_confirm(_session: Session, user: User) -> PageResponse:
-        confirmed.append(accounts.confirm_user(user, utcnow()))
+    def do_confirm(session: Session, user: User) -> PageResponse:
+        now = utcnow()
+        confirmed.append(accounts.confirm_user(user, now))
+        if confirmed[0]:
+            lookback = app_context().settings.initial_lookback_days
+            backfill_chosen(session, user, now, lookback)
         return confirmed_page(user, again=not confirmed[0])
 
     response = with_link_user("confirm", token, do_confirm)

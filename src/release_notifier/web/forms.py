@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileSize
 from wtforms import (
     EmailField,
     Field,
+    HiddenField,
     RadioField,
+    SearchField,
     SelectChoice,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from release_notifier.artists.finder import LIST_MAX_CHARS, QUERY_MAX
 
 FREQUENCY_CHOICES = [
     SelectChoice("weekly", "Every week"),
@@ -74,3 +80,25 @@ class ChannelForm(CadenceForm):
         "Apprise URL",
         validators=[DataRequired("Enter the Apprise URL of your push service."), Length(max=2000)],
     )
+
+
+class SearchForm(FlaskForm):
+    """An artist search by name (GET: no CSRF token, nothing changes)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Artist name", validators=[Length(max=QUERY_MAX)])
+
+
+class ListForm(FlaskForm):
+    """Spotify links or artist names, one a line: typed or pasted, or a text file."""
+
+    lines = TextAreaField("Links or names, one a line", validators=[Length(max=LIST_MAX_CHARS)])
+    upload = FileField("…or a text file", validators=[FileSize(max_size=LIST_MAX_CHARS)])
+
+
+class ArtistForm(FlaskForm):
+    """One artist to add, remove, mute or unmute, by Spotify id."""
+
+    artist = HiddenField(validators=[Regexp(r"^[0-9A-Za-z]{22}$", message="Unknown artist.")])

@@ -18,6 +18,7 @@ from release_notifier.db.models import User
 from release_notifier.feeds import ensure_feed_token, feed_urls
 from release_notifier.links import link_url
 from release_notifier.notices import token_expires_at
+from release_notifier.releases.choices import subscriber_artists
 from release_notifier.web import oauth_state
 from release_notifier.web.context import app_context, back_up_after
 from release_notifier.web.forms import ButtonForm, CadenceForm, ChannelForm, PreferencesForm
@@ -39,13 +40,17 @@ def render_settings(
     *,
     channel_form: ChannelForm | None = None,
 ) -> PageResponse:
-    """The settings page, with what we know: followed artists, when they were read, next digest,
-    the subscriber's feed URLs (their token is made the first time they are shown) and push
-    channels."""
+    """The settings page, with what we know: the subscriber's artists (followed, added, muted),
+    when the follow list was read, next digest, the subscriber's feed URLs (their token is made
+    the first time they are shown) and push channels."""
     settings = app_context().settings
     now = utcnow()
+    artists = subscriber_artists(session, user.id)
+    muted = sum(artist.muted for artist in artists)
     return render_template(
         "settings.html",
+        artist_count=len(artists) - muted,
+        muted_count=muted,
         user=user,
         form=form or preferences_form(user),
         buttons=ButtonForm(),

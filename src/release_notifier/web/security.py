@@ -14,7 +14,8 @@ from release_notifier.settings import Settings
 
 SIGNUP_LIMIT = "5 per minute;30 per hour"
 CONFIRM_LIMIT = "10 per minute;60 per hour"
-HSTS = "max-age=31536000"  # a year; sent only when PUBLIC_BASE_URL is https
+HSTS = "max-age=31536000"
+SPOTIFY_API_ORIGIN = "https://api.spotify.com"  # a year; sent only when PUBLIC_BASE_URL is https
 
 
 def origin(url: str) -> str:
@@ -22,12 +23,20 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def image_sources(settings: Settings) -> str:
+    """Where artist pictures come from: Spotify's image host, or the API's own origin when it is
+    not Spotify's (the sandbox emulator serves its pictures itself)."""
+    sources = "'self' data: https://i.scdn.co"
+    api = origin(settings.spotify_api_base_url)
+    return sources if api == SPOTIFY_API_ORIGIN else f"{sources} {api}"
+
+
 def content_security_policy(settings: Settings) -> str:
     """Our own scripts and styles only; forms may also go on to Spotify's consent page."""
     return "; ".join(
         [
             "default-src 'self'",
-            "img-src 'self' data: https://i.scdn.co",
+            f"img-src {image_sources(settings)}",
             "style-src 'self'",
             "script-src 'self'",
             "object-src 'none'",

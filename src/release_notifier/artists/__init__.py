@@ -1,0 +1,1 @@
+"""Finding artists to choose (search by name, pasted Spotify links, imported lists)."""
