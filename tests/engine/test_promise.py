@@ -9,8 +9,9 @@ from click.testing import CliRunner
 
 from release_notifier.cli.engine import status_command
 from release_notifier.db import Database
-from release_notifier.db.models import Artist, Follow, User
+from release_notifier.db.models import ADD, MUTE, Artist, ArtistChoice, Follow, User
 from release_notifier.jobs.promise import EVERY_ARTIST, current_promise, promise_after_adding
+from release_notifier.jobs.schedule import FollowListReads, follow_list_reads, plan_checks
 from release_notifier.settings import Settings, load_settings
 
 NOW = datetime(2026, 11, 25, 9, 0, 0)
@@ -27,13 +28,19 @@ def budget_settings(database: Database, budget: int, interval: float = 14) -> Se
 def add_subscriber(
     database: Database,
     email: str,
-    artists: list[str],
+    follows: list[str],
     checked: dict[str, datetime | None] | None = None,
+    *,
+    chosen: list[str] | None = None,
     **fields: object,
 ) -> None:
-    """A confirmed, linked subscriber following `artists` (created as needed, with the given
-    last check, unchecked otherwise)."""
+    """A confirmed subscriber following `follows` on Spotify (linked; email-only when it
+    follows none and `chosen` is given) and adding `chosen` here; artists are created as
+    needed, with the given last check, unchecked otherwise."""
     checked = checked or {}
+    chosen = chosen or []
+    if follows or not chosen:
+        fields.setdefault("spotify_account_id", f"acct-{email}")
     with database.session() as session:
         user = User(
             email=email,
@@ -41,15 +48,17 @@ def add_subscriber(
             confirmed_at=NOW,
             next_digest_at=NOW + timedelta(days=7),
             last_digest_at=NOW - timedelta(days=7),
-            spotify_account_id=f"acct-{email}",
             **fields,
         )
         session.add(user)
-        for artist_id in artists:
+        for artist_id in follows + chosen:
             if session.get(Artist, artist_id) is None:
                 session.add(Artist(id=artist_id, name=artist_id, checked_at=checked.get(artist_id)))
         session.flush()
-        session.add_all(Follow(user_id=user.id, artist_id=a, since=NOW) for a in artists)
+        session.add_all(Follow(user_id=user.id, artist_id=a, since=NOW) for a in follows)
+        session.add_all(
+            ArtistChoice(user_id=user.id, artist_id=a, kind=ADD, created_at=NOW) for a in chosen
+        )
 
 
 def names(prefix: str, count: int) -> list[str]:
@@ -75,6 +84,25 @@ def test_adding_more_artists_than_the_room_left_breaks_the_promise(database: Dat
     assert not too_many.kept
     assert too_many.for_subscriber() is not None
     assert with_known.kept and with_known.unique_artists == 30 + now.room  # known count once
+
+
+def test_unique_artists_are_the_follows_not_muted_and_the_chosen_each_counted_once(
+    database: Database,
+) -> None:
+    settings = budget_settings(database, budget=100)
+    add_subscriber(database, "lu@example.test", names("a", 10))
+    add_subscriber(database, "mo@example.test", [], chosen=names("a", 15)[5:])  # a0005..a0014
+    with database.session() as session:  # lu mutes a0000 and a0009 (mo chose a0009)
+        session.add_all(
+            ArtistChoice(user_id=1, artist_id=a, kind=MUTE, created_at=NOW)
+            for a in ("a0000", "a0009")
+        )
+
+    promise = current_promise(database, settings, NOW)
+    planned = {due.artist_id for due in plan_checks(database, settings, NOW)}
+
+    assert promise.unique_artists == promise.checks_needed == 14
+    assert planned == set(names("a", 15)) - {"a0000"}
 
 
 def test_artists_of_subscribers_on_shorter_intervals_need_more_checks(database: Database) -> None:
@@ -149,3 +177,17 @@ def test_status_states_the_promise_and_the_room_left_when_the_budget_covers_ever
     assert "checked within their last interval: 100% of the artists" in lines
     assert "room for: 5050 more artists" in lines
     assert not any(line.startswith("warning:") for line in lines)
+
+
+def test_follow_list_pages_are_counted_per_digest_for_linked_subscribers_only(
+    database: Database,
+) -> None:
+    settings = budget_settings(database, budget=100)
+    add_subscriber(database, "hal@example.test", names("h", 120))  # three pages of 50
+    add_subscriber(database, "ivy@example.test", names("h", 30))  # one page
+    add_subscriber(database, "jo@example.test", [])  # an empty list is still one page
+    add_subscriber(database, "kim@example.test", [], chosen=names("k", 80))  # email-only
+
+    reads = follow_list_reads(database, settings, NOW)
+
+    assert reads == [FollowListReads(NOW + timedelta(days=7), timedelta(days=14), pages=5)]

@@ -13,7 +13,7 @@ from release_notifier.db import Database
 from release_notifier.db.models import Artist, Follow
 from release_notifier.jobs.lease import RunLease
 from release_notifier.jobs.run import Run
-from release_notifier.jobs.schedule import CHECK_WINDOW, ArtistState, check_leads
+from release_notifier.jobs.schedule import CHECK_WINDOW, ArtistState, FollowListReads, check_leads
 from release_notifier.jobs.work_requests import record_work_request
 from release_notifier.spotify.budget import RequestBudget, pause_until
 from release_notifier.spotify.errors import BudgetExhausted
@@ -249,3 +249,20 @@ def test_checks_start_earlier_when_the_budget_cannot_fit_them_into_the_last_day(
     assert min(tight.values()) == CHECK_WINDOW
     capped = check_leads(many, rate_per_hour=0.25)  # 480 hours of work: more than the interval
     assert max(capped.values()) == timedelta(days=14)
+
+
+def test_follow_list_pages_read_before_a_digest_push_its_artist_checks_earlier() -> None:
+    digest = datetime(2026, 12, 9, 9, 0)
+    fortnight = timedelta(days=14)
+    states = [ArtistState(f"a{n:02d}", digest, fortnight, None, None, False) for n in range(10)]
+    reads = [FollowListReads(digest, fortnight, pages=500)]  # 500 linked subscribers
+
+    free = check_leads(states, rate_per_hour=15)
+    behind_the_pages = check_leads(states, rate_per_hour=15, reads=reads)
+
+    assert set(free.values()) == {CHECK_WINDOW}
+    # 500 one-request pages at 15 checks of 1.1 requests an hour take 30.3 hours; the ten
+    # checks come before them, 4 minutes apart
+    hours = sorted(lead.total_seconds() / 3600 for lead in behind_the_pages.values())
+    assert hours[0] == pytest.approx(500 / 16.5 + 1 / 15)
+    assert hours[-1] == pytest.approx(500 / 16.5 + 10 / 15)

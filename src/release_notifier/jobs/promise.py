@@ -15,21 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
-from release_notifier.db.models import Follow, User
-from release_notifier.digests.delivery import interval_or_default, waiting_users
 from release_notifier.jobs.schedule import (
     CHECK_WINDOW,
     COST_PER_CHECK,
     SUSTAINABLE_SHARE,
     ArtistState,
     artist_states,
+    follow_list_reads,
 )
 from release_notifier.settings import Settings
-from release_notifier.spotify.client import FOLLOWING_PAGE_LIMIT
 
 DAY = CHECK_WINDOW / timedelta(days=1)  # the shortest cycle, in days
 EVERY_ARTIST = "every artist checked at least once before each digest"
@@ -100,20 +96,10 @@ def cycle_days(interval: timedelta) -> float:
     return max(interval / timedelta(days=1), DAY)
 
 
-def follow_pages_per_day(database: Database, settings: Settings) -> float:
+def follow_pages_per_day(database: Database, settings: Settings, now: datetime) -> float:
     """Follow-list pages a day: each linked subscriber's list, read once per their cycle."""
-    query = (
-        select(User.digest_interval_days, func.count(Follow.artist_id))
-        .join(Follow, Follow.user_id == User.id, isouter=True)
-        .where(*waiting_users(), User.spotify_account_id.is_not(None))
-        .group_by(User.id, User.digest_interval_days)
-    )
-    with database.session() as session:
-        return sum(
-            max(math.ceil(count / FOLLOWING_PAGE_LIMIT), 1)
-            / cycle_days(timedelta(days=interval_or_default(settings, days)))
-            for days, count in session.execute(query)
-        )
+    reads = follow_list_reads(database, settings, now)
+    return sum(read.pages / cycle_days(read.interval) for read in reads)
 
 
 def measured_coverage(states: list[ArtistState], now: datetime) -> float:
@@ -187,5 +173,5 @@ def promise_with(
     cycles = {state.artist_id: cycle_days(state.interval) for state in states}
     for artist_id, days in extra.items():
         cycles[artist_id] = min(cycles.get(artist_id, days), days)
-    pages = follow_pages_per_day(database, settings)
+    pages = follow_pages_per_day(database, settings, now)
     return promise_for(settings, cycles.values(), pages, measured_coverage(states, now))

@@ -1,25 +1,28 @@
 """When things are due: follow-list refreshes, artist checks, re-link and expiry notices.
 
-An artist is checked within the CHECK_WINDOW (24 hours) before each of its followers' next digest,
-once per digest cycle. When the request budget's sustainable rate cannot fit a cohort's checks
-into that window, they start earlier, scheduled backwards from the deadlines, never earlier than
-one interval. Never-checked artists come first; artists with a recent release are also checked
-at half-cycle; followers on DIGEST_INTERVAL_DAYS=0 want their artists checked every run.
+An artist is checked within the CHECK_WINDOW (24 hours) before each of its subscribers' next
+digest, once per digest cycle. When the request budget's sustainable rate cannot fit a cohort's
+checks into that window, they start earlier, scheduled backwards from the deadlines behind the
+follow-list pages read in the day before each digest, never earlier than one interval.
+Never-checked artists come first; artists with a recent release are also checked at half-cycle;
+subscribers on DIGEST_INTERVAL_DAYS=0 want their artists checked every run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Float, Select, and_, case, cast, func, or_, select
 
 from release_notifier.db import Database
-from release_notifier.db.models import Artist, User
-from release_notifier.digests.delivery import interval_days, waiting_users
+from release_notifier.db.models import Artist, Follow, User
+from release_notifier.digests.delivery import interval_days, interval_or_default, waiting_users
 from release_notifier.notices import REFRESH_TOKEN_LIFETIME, queue_notice, token_expires_at
 from release_notifier.releases.subscriptions import subscribed_artists
 from release_notifier.settings import Settings
+from release_notifier.spotify.client import FOLLOWING_PAGE_LIMIT
 
 CHECK_WINDOW = timedelta(hours=24)
 ACTIVE_FOR = timedelta(days=14)  # an artist with a new release this recent is "active"
@@ -43,6 +46,16 @@ class ArtistState:
     # the newest confirmation among followers awaiting a first digest: an artist checked before
     # it is checked again first
     awaited_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FollowListReads:
+    """The follow-list pages linked subscribers with one next digest and interval read in the
+    day before it (ceil(follows/50) each)."""
+
+    deadline: datetime
+    interval: timedelta
+    pages: int
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,40 @@ def artist_states(database: Database, settings: Settings, now: datetime) -> list
         ]
 
 
+def follow_list_reads(
+    database: Database, settings: Settings, now: datetime
+) -> list[FollowListReads]:
+    """The follow-list pages due before each upcoming digest, summed per digest time and
+    interval in the database."""
+    follows = func.count(Follow.artist_id)
+    pages = case(
+        (follows <= FOLLOWING_PAGE_LIMIT, 1), else_=(follows - 1) // FOLLOWING_PAGE_LIMIT + 1
+    )
+    per_user = (
+        select(
+            User.next_digest_at.label("deadline"),
+            User.digest_interval_days.label("days"),
+            pages.label("pages"),
+        )
+        .join(Follow, Follow.user_id == User.id, isouter=True)
+        .where(*waiting_users(), User.spotify_account_id.is_not(None))
+        .group_by(User.id, User.next_digest_at, User.digest_interval_days)
+        .subquery()
+    )
+    query = select(per_user.c.deadline, per_user.c.days, func.sum(per_user.c.pages)).group_by(
+        per_user.c.deadline, per_user.c.days
+    )
+    with database.session() as session:
+        return [
+            FollowListReads(
+                deadline=deadline or now,
+                interval=timedelta(days=interval_or_default(settings, days)),
+                pages=int(pages),
+            )
+            for deadline, days, pages in session.execute(query)
+        ]
+
+
 def _as_datetime(value: object) -> datetime:
     """SQLite hands back a CASE over datetimes as text."""
     if isinstance(value, datetime):
@@ -145,21 +192,31 @@ def sustainable_rate(settings: Settings) -> float:
     return budget / COST_PER_CHECK / 24
 
 
-def check_leads(states: list[ArtistState], rate_per_hour: float) -> dict[str, timedelta]:
+def check_leads(
+    states: list[ArtistState], rate_per_hour: float, reads: Iterable[FollowListReads] = ()
+) -> dict[str, timedelta]:
     """How long before its deadline each artist's check may start.
 
     Checks are laid out backwards from the deadlines at the sustainable rate, latest deadline
-    last; an artist's lead is at least CHECK_WINDOW and at most its digest interval.
+    last, after the follow-list pages read in the day before each digest (a page is one
+    request, a check COST_PER_CHECK); an artist's lead is at least CHECK_WINDOW and at most its
+    digest interval.
     """
     spacing = timedelta(hours=1 / rate_per_hour)
+    work: list[tuple[datetime, int, str, timedelta]] = [
+        (read.deadline, 1, "", spacing * read.pages / COST_PER_CHECK)
+        for read in reads
+        if read.interval > timedelta(0)
+    ]
+    work += [(s.deadline, 0, s.artist_id, spacing) for s in states if s.interval > timedelta(0)]
+    intervals = {s.artist_id: s.interval for s in states}
     leads: dict[str, timedelta] = {}
     slot = datetime.max
-    for state in sorted(states, key=lambda s: (s.deadline, s.artist_id), reverse=True):
-        if state.interval <= timedelta(0):
-            continue
-        slot = min(slot, state.deadline) - spacing
-        lead = max(state.deadline - slot, CHECK_WINDOW)
-        leads[state.artist_id] = min(lead, max(state.interval, CHECK_WINDOW))
+    for deadline, _pages_first, artist_id, takes in sorted(work, reverse=True):
+        slot = min(slot, deadline) - takes
+        if artist_id:
+            lead = max(deadline - slot, CHECK_WINDOW)
+            leads[artist_id] = min(lead, max(intervals[artist_id], CHECK_WINDOW))
     return leads
 
 
@@ -185,7 +242,8 @@ def due_reason(state: ArtistState, lead: timedelta, now: datetime) -> tuple[str,
 def plan_checks(database: Database, settings: Settings, now: datetime) -> list[DueArtist]:
     """Every artist worth a request now, most urgent first."""
     states = artist_states(database, settings, now)
-    leads = check_leads(states, sustainable_rate(settings))
+    reads = follow_list_reads(database, settings, now)
+    leads = check_leads(states, sustainable_rate(settings), reads)
     due = []
     for state in states:
         found = due_reason(state, leads.get(state.artist_id, CHECK_WINDOW), now)
