@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,12 +13,14 @@ from sqlalchemy import select
 
 from benchmarks.sandbox import Sandbox, build_sandbox
 from benchmarks.scenarios import START, Scenario, World
-from benchmarks.score import Outcome, request_rates, score
+from benchmarks.score import Outcome, hours, request_rates, score
 from release_notifier.db import Database, open_database
-from release_notifier.db.models import Artist, Digest, Follow, LedgerEntry, Release
+from release_notifier.db.models import Digest, LedgerEntry, Release
+from release_notifier.jobs.promise import current_promise, measured_coverage
+from release_notifier.jobs.schedule import artist_states
 from release_notifier.jobs.turns import run_once
 from release_notifier.sandbox.mailcatcher import MailCatcher
-from release_notifier.sandbox.wiring import add_linked_subscriber
+from release_notifier.sandbox.wiring import add_chosen_subscriber, add_linked_subscriber
 from release_notifier.settings import Settings, load_settings
 
 
@@ -42,8 +45,9 @@ def engine_settings(scenario: Scenario, sandbox: Sandbox, url: str, smtp: MailCa
     )
 
 
-def add_users(database: Database, settings: Settings, sandbox: Sandbox) -> None:
-    """Confirmed subscribers linked to the sandbox accounts, first digest due now."""
+def add_users(database: Database, settings: Settings, sandbox: Sandbox, world: World) -> None:
+    """Confirmed subscribers, first digest due now: linked to the sandbox accounts, or (no
+    accounts: an email-only scenario) with their artists chosen here."""
     for n, account in enumerate(sandbox.accounts):
         add_linked_subscriber(
             database,
@@ -54,22 +58,26 @@ def add_users(database: Database, settings: Settings, sandbox: Sandbox) -> None:
             now=START,
             account=account,
         )
+    if sandbox.accounts:
+        return
+    for n, artists in enumerate(world.follows):
+        ids = [sandbox.artist_ids[artist] for artist in artists]
+        add_chosen_subscriber(database, sandbox.emulator, f"listener{n}@bench.test", ids, now=START)
 
 
-def checked_shares(database: Database, at: datetime, interval: timedelta) -> tuple[float, float]:
-    """Share of followed artists checked in the last 24 hours, and within the last interval."""
-    with database.session() as session:
-        checked = [
-            c
-            for (c,) in session.execute(
-                select(Artist.checked_at).join(Follow, Follow.artist_id == Artist.id)
-            )
-        ]
-    if not checked:
-        return 1.0, 1.0
-    day = sum(1 for c in checked if c is not None and c >= at - timedelta(hours=24))
-    cycle = sum(1 for c in checked if c is not None and c > at - interval)
-    return day / len(checked), cycle / len(checked)
+def check_freshness(
+    database: Database, settings: Settings, at: datetime
+) -> tuple[float, float, float | None]:
+    """Over the subscribers' unique artists: the share checked in the last 24 hours, the share
+    checked within their last interval (the promise's measured coverage), and the oldest check's
+    age in hours (None while an artist was never checked)."""
+    states = artist_states(database, settings, at)
+    if not states:
+        return 1.0, 1.0, 0.0
+    checked = [s.checked_at for s in states if s.checked_at is not None]
+    day = sum(1 for c in checked if c >= at - timedelta(hours=24)) / len(states)
+    oldest = hours(at - min(checked)) if len(checked) == len(states) else None
+    return day, measured_coverage(states, at), oldest
 
 
 def scratch_dir() -> str | None:
@@ -89,12 +97,40 @@ def simulate_engine(scenario: Scenario, world: World) -> dict[str, object]:
         database = open_database(f"sqlite:///{Path(folder) / 'bench.db'}")
         try:
             settings = engine_settings(scenario, sandbox, database.url, smtp)
-            add_users(database, settings, sandbox)
+            add_users(database, settings, sandbox, world)
             return _loop(scenario, world, sandbox, settings, database, clock)
         finally:
             database.dispose()
             smtp.stop()
             sandbox.stop()
+
+
+@dataclass
+class Freshness:
+    """How fresh the checks were at each digest after the first interval."""
+
+    day: list[float] = field(default_factory=list)  # share checked in the last 24 hours
+    cycle: list[float] = field(default_factory=list)  # share checked within the interval
+    oldest_hours: float | None = 0.0  # the oldest check's age (None: one never checked)
+    unchecked: int = 0  # the most artists a digest run left due
+
+    def add(self, database: Database, settings: Settings, at: datetime, unchecked: int) -> None:
+        day, cycle, oldest = check_freshness(database, settings, at)
+        self.day.append(day)
+        self.cycle.append(cycle)
+        if oldest is None or self.oldest_hours is None:
+            self.oldest_hours = None
+        else:
+            self.oldest_hours = max(self.oldest_hours, oldest)
+        self.unchecked = max(self.unchecked, unchecked)
+
+    def measured(self) -> dict[str, object]:
+        return {
+            "coverage_24h_min": round(min(self.day, default=1.0), 3),
+            "coverage_cycle_min": round(min(self.cycle, default=1.0), 3),
+            "oldest_check_at_digest_hours": self.oldest_hours,
+            "max_unchecked_at_digest": self.unchecked,
+        }
 
 
 def _loop(
@@ -106,13 +142,10 @@ def _loop(
     clock: time_machine.Traveller,
 ) -> dict[str, object]:
     step = timedelta(hours=scenario.step_hours)
-    interval = timedelta(days=scenario.interval_days)
     now = START
     checks = 0
     runs = 0
-    coverage_day: list[float] = []
-    coverage_cycle: list[float] = []
-    unchecked_at_digest = 0
+    freshness = Freshness()
     while now <= scenario.end:
         clock.move_to(now)
         sandbox.release_due(now)
@@ -121,20 +154,21 @@ def _loop(
         if now > scenario.start_measuring:
             checks += summary.artists_checked
             if summary.emails_sent or _digest_was_due(now, scenario):
-                day, cycle = checked_shares(database, now, interval)
-                coverage_day.append(day)
-                coverage_cycle.append(cycle)
-                unchecked_at_digest = max(unchecked_at_digest, summary.artists_unchecked)
+                freshness.add(database, settings, now, summary.artists_unchecked)
         now += step
-    return _measure(
-        scenario,
-        world,
-        sandbox,
-        database,
-        checks,
-        runs,
-        (coverage_day, coverage_cycle, unchecked_at_digest),
-    )
+    promise = current_promise(database, settings, now - step)
+    return {
+        **_measure(scenario, world, sandbox, database, checks, runs),
+        **freshness.measured(),
+        "promise": {
+            "statement": promise.statement(),
+            "kept": promise.kept,
+            "unique_artists": promise.unique_artists,
+            "checks_allowed_per_interval": promise.checks_allowed,
+            "checks_needed_per_interval": promise.checks_needed,
+            "budget_needed": promise.budget_needed,
+        },
+    }
 
 
 def _digest_was_due(now: datetime, scenario: Scenario) -> bool:
@@ -150,14 +184,12 @@ def _measure(
     database: Database,
     checks: int,
     runs: int,
-    coverage: tuple[list[float], list[float], int],
 ) -> dict[str, object]:
     recorded = [r for r in sandbox.emulator.requests if r.path.startswith("/v1/")]
     album_requests = sum(
         1 for r in recorded if r.path.endswith("/albums") and r.at > scenario.start_measuring
     )
     outcome = engine_outcome(database, sandbox)
-    coverage_day, coverage_cycle, unchecked = coverage
     return {
         **request_rates(scenario, recorded),
         "requests_per_artist_check": round(album_requests / checks, 3) if checks else None,
@@ -165,9 +197,6 @@ def _measure(
         "runs": runs,
         "quota_exceeded": sum(1 for r in recorded if r.status == 429),
         "max_requests_in_24h": busiest_day([r.at for r in recorded]),
-        "coverage_24h_min": round(min(coverage_day, default=1.0), 3),
-        "coverage_cycle_min": round(min(coverage_cycle, default=1.0), 3),
-        "max_unchecked_at_digest": unchecked,
         **score(scenario, world, sandbox.appeared, outcome),
     }
 

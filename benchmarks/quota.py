@@ -56,7 +56,7 @@ def run_scenarios(scenarios: list[Scenario], workers: int) -> dict[str, Any]:
         results[scenario.label] = {
             "engine": None,
             "baseline": None,
-            "floor_requests_per_cycle": world.floor_requests_per_cycle(),
+            "floor_requests_per_cycle": world.floor_requests_per_cycle(scenario.kind == "linked"),
             "follows": scenario.users * scenario.follows_per_user,
             "unique_artists": world.unique_artists,
             "settings": {
@@ -72,9 +72,15 @@ def run_scenarios(scenarios: list[Scenario], workers: int) -> dict[str, Any]:
                 "emulator_quota": scenario.quota,
                 "latency_s": scenario.latency_s,
                 "budget": scenario.budget,
+                "kind": scenario.kind,
             },
         }
-    jobs = [(s, app) for s in scenarios for app in ("engine", "baseline")]
+    jobs = [
+        (s, app)
+        for s in scenarios
+        for app in ("engine", "baseline")
+        if s.baseline or app == "engine"
+    ]
     jobs.sort(key=lambda job: -job[0].users * job[0].follows_per_user * job[0].days)
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, maxtasksperchild=1) as pool:
@@ -127,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         "items taken down, '0000' dates, long titles, a page-limit cut, no Retry-After on "
         "quota bans, short follow pages, 600 calls a day per endpoint)",
     )
+    parser.add_argument(
+        "--kind",
+        choices=("linked", "email"),
+        help="make every subscriber linked (follows read from Spotify) or email-only (artists "
+        "chosen here), whatever the scenario says",
+    )
     parser.add_argument("--workers", type=int, default=2, help="simulations run at once")
     args = parser.parse_args(argv)
 
@@ -135,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = [s for s in scenarios if s.name in args.only]
     if args.spotify_2026:
         scenarios = [replace(s, spotify_2026=True) for s in scenarios]
+    if args.kind:
+        scenarios = [replace(s, kind=args.kind, name=f"{s.name}-{args.kind}") for s in scenarios]
     digest_users = args.digest_users
     if digest_users is None:
         digest_users = 0 if args.quick else DIGEST_USERS_FULL

@@ -46,7 +46,11 @@ def headers() -> list[str]:
 
 
 def text_table(results: dict[str, Any]) -> str:
-    table = [headers(), *rows(results)]
+    tables = [[headers(), *rows(results)], [PROMISE_COLUMNS, *promise_rows(results)]]
+    return "\n\n".join(_aligned(table) for table in tables)
+
+
+def _aligned(table: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in table
@@ -56,6 +60,53 @@ def text_table(results: dict[str, Any]) -> str:
 def markdown_table(results: dict[str, Any]) -> str:
     lines = ["| " + " | ".join(headers()) + " |", "|" + "---|" * len(headers())]
     lines += ["| " + " | ".join(row) + " |" for row in rows(results)]
+    return "\n".join(lines) + "\n\n" + promise_markdown(results)
+
+
+PROMISE_COLUMNS = [
+    "scenario",
+    "unique artists",
+    "checks/interval allowed",
+    "needed",
+    "promise",
+    "checked within the interval (min at a digest)",
+    "checked in the last 24 h (min)",
+    "oldest check at a digest h",
+    "missed",
+    "duplicated",
+    "late",
+]
+
+
+def promise_rows(results: dict[str, Any]) -> list[list[str]]:
+    """The engine's promise (as `status` states it at the end) against what it delivered."""
+    table = []
+    for name, result in results.items():
+        engine = result.get("engine") or {}
+        promise = engine.get("promise")
+        if not promise:
+            continue
+        table.append(
+            [
+                name,
+                _cell(promise["unique_artists"]),
+                _cell(promise["checks_allowed_per_interval"]),
+                _cell(promise["checks_needed_per_interval"]),
+                "kept" if promise["kept"] else "not kept",
+                _cell(engine.get("coverage_cycle_min")),
+                _cell(engine.get("coverage_24h_min")),
+                _cell(engine.get("oldest_check_at_digest_hours")),
+                _cell(engine.get("missed")),
+                _cell(engine.get("duplicated")),
+                _cell(engine.get("late")),
+            ]
+        )
+    return table
+
+
+def promise_markdown(results: dict[str, Any]) -> str:
+    lines = ["| " + " | ".join(PROMISE_COLUMNS) + " |", "|" + "---|" * len(PROMISE_COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in promise_rows(results)]
     return "\n".join(lines)
 
 

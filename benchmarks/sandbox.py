@@ -15,7 +15,7 @@ class Sandbox:
 
     emulator: SpotifyEmulator
     artist_ids: dict[str, str]  # artist key -> Spotify id
-    accounts: list[str]
+    accounts: list[str]  # none when the subscribers are email-only
     pending: list[NewRelease]
     album_keys: dict[str, str] = field(default_factory=dict)  # album id -> truth key
     appeared: dict[str, datetime] = field(default_factory=dict)  # truth key -> when
@@ -69,6 +69,7 @@ def build_sandbox(scenario: Scenario, world: World) -> Sandbox:
     accounts = [
         emulator.add_account(display_name=f"listener {n}", follows=[ids[a] for a in follows])
         for n, follows in enumerate(world.follows)
+        if scenario.kind == "linked"
     ]
     if scenario.quota is not None:
         emulator.set_quota(scenario.quota, retry_after=48925)

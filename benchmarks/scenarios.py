@@ -30,6 +30,8 @@ class Scenario:
     collab_share: float = 0.1  # releases listed on two followed artists
     seed: int = 7
     spotify_2026: bool = False  # the emulator answers as Spotify was observed to in 2026
+    kind: str = "linked"  # "linked": follows read from Spotify; "email": artists chosen here
+    baseline: bool = True  # also simulate the naive baseline
 
     @property
     def label(self) -> str:
@@ -71,10 +73,11 @@ class World:
     def unique_artists(self) -> int:
         return len({artist for follows in self.follows for artist in follows})
 
-    def floor_requests_per_cycle(self) -> int:
-        """One request per unique followed artist, plus ceil(follows/50) per user."""
+    def floor_requests_per_cycle(self, follow_lists: bool = True) -> int:
+        """One request per unique followed artist, plus ceil(follows/50) per user whose follow
+        list is read (linked subscribers)."""
         pages = sum(math.ceil(len(follows) / 50) for follows in self.follows)
-        return self.unique_artists + pages
+        return self.unique_artists + (pages if follow_lists else 0)
 
 
 def generate(scenario: Scenario) -> World:
@@ -185,6 +188,19 @@ REFERENCE = Scenario(
     step_hours=3,
 )
 ONE_LISTENER = replace(REFERENCE, users=1, shared_per_user=0, shared_pool=0, step_hours=2)
+# Email-only subscribers choosing 50 artists each from a pool of 3,000 (about 3,000 unique): the
+# promise at the default budget. No baseline: it would poll 50,000 artist pages a cycle.
+EMAIL_ONLY = replace(
+    REFERENCE,
+    name="email500",
+    users=500,
+    follows_per_user=50,
+    shared_per_user=50,
+    shared_pool=3000,
+    days=42,
+    kind="email",
+    baseline=False,
+)
 
 QUICK = [
     STEADY,
@@ -198,6 +214,7 @@ QUICK = [
         quota=1000,
         seed=28,
     ),
+    replace(EMAIL_ONLY, name="email100", users=100, shared_pool=600, days=28),
 ]
 
 FULL = [
@@ -209,4 +226,5 @@ FULL = [
         replace(ONE_LISTENER, name=f"sweep{follows}", follows_per_user=follows)
         for follows in (100, 250, 500, 1000)
     ],
+    EMAIL_ONLY,
 ]
