@@ -41,6 +41,7 @@ def add_subscriber(
     chosen = chosen or []
     if follows or not chosen:
         fields.setdefault("spotify_account_id", f"acct-{email}")
+        fields.setdefault("refresh_token_enc", b"sealed")
     with database.session() as session:
         user = User(
             email=email,
@@ -186,8 +187,10 @@ def test_follow_list_pages_are_counted_per_digest_for_linked_subscribers_only(
     add_subscriber(database, "hal@example.test", names("h", 120))  # three pages of 50
     add_subscriber(database, "ivy@example.test", names("h", 30))  # one page
     add_subscriber(database, "jo@example.test", [])  # an empty list is still one page
+    add_subscriber(database, "lee@example.test", names("h", 10), paused=True)  # still read
+    add_subscriber(database, "max@example.test", names("h", 10), needs_relink_since=NOW)
     add_subscriber(database, "kim@example.test", [], chosen=names("k", 80))  # email-only
 
     reads = follow_list_reads(database, settings, NOW)
 
-    assert reads == [FollowListReads(NOW + timedelta(days=7), timedelta(days=14), pages=5)]
+    assert reads == [FollowListReads(NOW + timedelta(days=7), timedelta(days=14), pages=6)]

@@ -23,6 +23,7 @@ from release_notifier.notices import REFRESH_TOKEN_LIFETIME, queue_notice, token
 from release_notifier.releases.subscriptions import subscribed_artists
 from release_notifier.settings import Settings
 from release_notifier.spotify.client import FOLLOWING_PAGE_LIMIT
+from release_notifier.subscribers import has_working_link
 
 CHECK_WINDOW = timedelta(hours=24)
 ACTIVE_FOR = timedelta(days=14)  # an artist with a new release this recent is "active"
@@ -148,8 +149,8 @@ def artist_states(database: Database, settings: Settings, now: datetime) -> list
 def follow_list_reads(
     database: Database, settings: Settings, now: datetime
 ) -> list[FollowListReads]:
-    """The follow-list pages due before each upcoming digest, summed per digest time and
-    interval in the database."""
+    """The follow-list pages due before each upcoming digest (every working link's list is read,
+    paused subscribers' too), summed per digest time and interval in the database."""
     follows = func.count(Follow.artist_id)
     pages = case(
         (follows <= FOLLOWING_PAGE_LIMIT, 1), else_=(follows - 1) // FOLLOWING_PAGE_LIMIT + 1
@@ -161,7 +162,7 @@ def follow_list_reads(
             pages.label("pages"),
         )
         .join(Follow, Follow.user_id == User.id, isouter=True)
-        .where(*waiting_users(), User.spotify_account_id.is_not(None))
+        .where(has_working_link())
         .group_by(User.id, User.next_digest_at, User.digest_interval_days)
         .subquery()
     )
