@@ -4,6 +4,7 @@ linked subscriber mutes an artist and stops getting it; the cap, CSRF and input 
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from release_notifier.jobs.turns import run_once
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
 from release_notifier.sandbox.wiring import add_chosen_subscriber
+from release_notifier.spotify.budget import pause_until
 from release_notifier.web import create_app
 from tests.web.conftest import csrf_token, links_in, recent_date, signed_path, web_settings_for
 
@@ -287,3 +289,75 @@ def test_the_chooser_says_plainly_when_the_budget_cannot_check_every_artist_in_t
     note = text(client.get("/choose"))
     assert "allowance cannot check all of its artists before every digest" in note
     assert "some new releases will come one digest later than usual" in note
+
+
+def test_a_text_file_is_imported_like_pasted_lines_and_a_binary_one_is_refused(
+    client: FlaskClient, database: Database, catalogue: dict[str, str]
+) -> None:
+    listing = f"Kite Theory\nspotify:artist:{'Z' * 22}\n".encode()
+    page = client.post(
+        "/choose/list",
+        data={
+            "csrf_token": csrf_token(client, "/choose"),
+            "upload": (io.BytesIO(listing), "artists.txt"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 200
+    assert "Added: Kite Theory." in text(page)
+    assert "Spotify has no artist this app may read at that link" in text(page)
+
+    binary = client.post(
+        "/choose/list",
+        data={
+            "csrf_token": csrf_token(client, "/choose"),
+            "upload": (io.BytesIO(b"\xff\xfe\x00\x81 not text"), "artists.xlsx"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert binary.status_code == 422
+    assert "That file is not plain text (UTF-8)" in text(binary)
+
+
+def test_look_ups_stop_with_a_plain_reason_when_spotify_may_not_be_asked(
+    client: FlaskClient, database: Database, catalogue: dict[str, str]
+) -> None:
+    pause_until(database, utcnow() + timedelta(hours=3), "QUOTA_EXCEEDED")
+
+    paused = client.get("/choose?q=nova")
+    listed = post(client, "/choose/list", "/choose", lines="Nova Reed")
+
+    assert paused.status_code == 503
+    assert "Spotify has asked this service to wait" in text(paused)
+    assert listed.status_code == 503
+    assert 'id="none-chosen"' in text(listed)
+
+
+def test_a_spent_request_budget_stops_searches_with_a_plain_reason(
+    emulator: SpotifyEmulator, smtp: MailCatcher, database: Database, tmp_path: Path
+) -> None:
+    emulator.add_artist("Nova Reed")
+    settings = web_settings_for(
+        emulator, smtp, tmp_path, database_url=database.url, spotify_daily_request_budget=1
+    )
+    client = create_app(settings, database, queue=build_queue(settings, database)).test_client()
+
+    first, second = client.get("/choose?q=nova"), client.get("/choose?q=reed")
+
+    assert first.status_code == 200 and RESULT.findall(text(first))
+    assert second.status_code == 503
+    assert "used today&#39;s share of Spotify requests" in text(second)
+    assert emulator.count(r"/v1/search") == 1
+
+
+def test_a_hundred_picks_fit_the_session_cookie(
+    client: FlaskClient, emulator: SpotifyEmulator
+) -> None:
+    artists = [emulator.add_artist(f"Band {n}") for n in range(101)]
+    for start in (0, 50, 100):
+        lines = "\n".join(f"spotify:artist:{a}" for a in artists[start : start + 50])
+        answer = post(client, "/choose/list", "/choose", lines=lines)
+    assert "at most 100 artists can be chosen here: Band 100" in text(answer)
+    cookie = client.get_cookie("release_notifier_session")
+    assert cookie is not None and len(cookie.value) < 4000  # a browser keeps a cookie up to 4 KB
+    assert "(100 of at most 100)" in text(client.get("/choose"))

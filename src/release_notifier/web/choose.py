@@ -38,6 +38,13 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("choose", __name__, url_prefix="/choose")
 
 PICKS = "chosen_artists"  # session key: the ids picked so far, in the order picked
+PICKS_MAX = 100  # the session cookie must stay under a browser's 4 KB: ~25 bytes an id
+
+
+def picks_limit() -> int:
+    """How many artists a signup may pick: CHOSEN_ARTISTS_LIMIT, at most PICKS_MAX (more can be
+    added from the settings page once subscribed)."""
+    return min(app_context().settings.chosen_artists_limit, PICKS_MAX)
 
 
 def picks() -> list[str]:
@@ -52,7 +59,7 @@ def keep_picks(artist_ids: list[str]) -> None:
 def add_picks(found: list[ArtistRef]) -> Added:
     """Add found artists to the browser's picks, up to CHOSEN_ARTISTS_LIMIT."""
     chosen = picks()
-    room = app_context().settings.chosen_artists_limit - len(chosen)
+    room = picks_limit() - len(chosen)
 
     def take(artist_id: str) -> bool:
         chosen.append(artist_id)
@@ -80,12 +87,12 @@ def render_choose(
     return render_template(
         "choose.html",
         lookup=lookup,
-        added_lines=added_message(lookup.added, context.settings.chosen_artists_limit)
+        added_lines=added_message(lookup.added, picks_limit())
         if lookup.added
         else [],
         artists=artists,
         chosen_ids=set(chosen),
-        limit=context.settings.chosen_artists_limit,
+        limit=picks_limit(),
         promise_note=promise_note(chosen) if chosen else None,
         form=form or SignupForm(),
         search_form=SearchForm(),
@@ -140,7 +147,7 @@ def add() -> Response | PageResponse:
     if artist is None:
         return unknown_artist_page()
     added = add_picks([ArtistRef(artist.id, artist.name)])
-    for line in added_message(added, app_context().settings.chosen_artists_limit):
+    for line in added_message(added, picks_limit()):
         flash(line)
     return redirect(url_for("choose.page"), code=303)
 
