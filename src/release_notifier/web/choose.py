@@ -87,9 +87,7 @@ def render_choose(
     return render_template(
         "choose.html",
         lookup=lookup,
-        added_lines=added_message(lookup.added, picks_limit())
-        if lookup.added
-        else [],
+        added_lines=added_message(lookup.added, picks_limit()) if lookup.added else [],
         artists=artists,
         chosen_ids=set(chosen),
         limit=picks_limit(),
