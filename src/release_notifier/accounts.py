@@ -36,6 +36,7 @@ from release_notifier.logs import mask_email
 from release_notifier.notices import queue_notice, queue_settings_link, queue_unless_recent
 from release_notifier.releases.choices import add_chosen
 from release_notifier.settings import Settings
+from release_notifier.subscribers import digest_interval, gets_notifications, next_send_date
 
 logger = logging.getLogger(__name__)
 
@@ -314,7 +315,7 @@ def confirm_user(user: User, now: datetime) -> bool:
     if user.confirmed_at is not None:
         return False
     user.confirmed_at = now
-    user.next_digest_at = now
+    user.next_digest_at = next_send_date(now)
     logger.info("user %s confirmed", user.id)
     return True
 
@@ -327,7 +328,7 @@ def describe_interval(days: float) -> str:
 
 def frequency_name(settings: Settings, user: User) -> str | None:
     """The named frequency the user's interval matches, if any."""
-    days = user.digest_interval_days or settings.digest_interval_days
+    days = digest_interval(settings, user.digest_interval_days)
     return next((name for name, value in FREQUENCIES.items() if value == days), None)
 
 
@@ -343,7 +344,7 @@ def update_preferences(
         raise ValueError("choose at least one kind of release")
     interval = FREQUENCIES[frequency]
     if interval != user.digest_interval_days and user.last_digest_at is not None:
-        user.next_digest_at = max(user.last_digest_at + timedelta(days=interval), now)
+        user.next_digest_at = next_send_date(now, since=user.last_digest_at, interval_days=interval)
     user.digest_interval_days = interval
     if ",".join(wanted) != user.release_types:
         user.release_types = ",".join(wanted)
@@ -369,8 +370,8 @@ def resume(user: User, now: datetime) -> bool:
 
 def send_missed_digest_now(user: User, now: datetime) -> None:
     """A digest that fell due while nothing was sent is due now."""
-    if user.next_digest_at is not None and user.next_digest_at < now:
-        user.next_digest_at = now
+    if user.next_digest_at is not None:
+        user.next_digest_at = next_send_date(now, since=user.next_digest_at)
 
 
 def unsubscribe(user: User, now: datetime) -> bool:
@@ -405,7 +406,7 @@ def followed_artist_count(session: Session, user: User) -> int:
 def next_digest_on(user: User, now: datetime) -> date | None:
     """The day the next digest goes out, or None when none will (unconfirmed, unsubscribed,
     paused, address rejected, Spotify link broken)."""
-    if not user.is_active or user.needs_relink_since is not None or user.next_digest_at is None:
+    if not gets_notifications(user) or user.next_digest_at is None:
         return None
     return max(user.next_digest_at, now).date()
 

@@ -24,6 +24,7 @@ from release_notifier.mail.render import build_message
 from release_notifier.mail.send import MailError, SmtpSender
 from release_notifier.releases.dates import date_label
 from release_notifier.settings import Settings
+from release_notifier.subscribers import email_is_accepted, is_subscribed
 
 logger = logging.getLogger(__name__)
 
@@ -116,15 +117,17 @@ def notice_context(
 
 
 def _may_receive(user: User, kind: str) -> bool:
-    """Only the confirm email goes to an unconfirmed address; nothing to a rejected one; to one
-    that unsubscribed only the settings link somebody asked for (it is how they come back)."""
-    if user.mail_rejected_at is not None:
+    """Account emails are not notifications (a paused subscriber gets them too): nothing to an
+    address refused for good; the confirm email to an unconfirmed one that did not unsubscribe;
+    the settings link somebody asked for to any confirmed one, unsubscribed too (it is how they
+    come back); the rest to subscribers (`subscribers.is_subscribed`)."""
+    if not email_is_accepted(user):
         return False
     if kind == "settings_link":
         return user.confirmed_at is not None
-    if user.unsubscribed_at is not None:
-        return False
-    return kind == "confirm" or user.confirmed_at is not None
+    if kind == "confirm":
+        return user.unsubscribed_at is None
+    return is_subscribed(user)
 
 
 def _claim(database: Database, notice_id: int, now: datetime) -> bool:

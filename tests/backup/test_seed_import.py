@@ -25,6 +25,7 @@ from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
 from release_notifier.sandbox.wiring import sandbox_settings
 from release_notifier.settings import Settings
+from release_notifier.subscribers import gets_notifications
 from tests.backup.conftest import MakeSettings, add_users, make_seed_database, table_rows
 
 RunCli = Callable[..., Result]
@@ -62,7 +63,7 @@ def test_seed_users_become_confirmed_subscribers_with_encrypted_tokens(
     users = users_by_email(database)
     assert sorted(users) == ["ana@example.com", "ben@example.com", "cleo@example.com"]
     ana = users["ana@example.com"]
-    assert ana.confirmed_at == NOW and ana.is_active
+    assert ana.confirmed_at == NOW and gets_notifications(ana)
     assert ana.refresh_token_enc is not None and b"AQB-ana" not in ana.refresh_token_enc
     assert decrypt_token(seed_settings.token_cipher, ana.id, ana.refresh_token_enc) == "AQB-ana"
     assert ana.announce_since == datetime(2026, 11, 10, 8, 15, 0)

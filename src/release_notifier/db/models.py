@@ -101,16 +101,6 @@ class User(Base):
         """Signed up by choosing artists, with no Spotify account to read follows from."""
         return self.spotify_account_id is None
 
-    @property
-    def is_active(self) -> bool:
-        """Confirmed, subscribed, not paused, mail not rejected: digests may be sent."""
-        return (
-            self.confirmed_at is not None
-            and self.unsubscribed_at is None
-            and not self.paused
-            and self.mail_rejected_at is None
-        )
-
 
 class Artist(Base):
     """An artist somebody follows; checked once per run however many users follow it."""

@@ -47,6 +47,12 @@ from release_notifier.notices import footer_links
 from release_notifier.releases.dates import date_label
 from release_notifier.releases.subscriptions import subscribed_artists
 from release_notifier.settings import Settings
+from release_notifier.subscribers import (
+    digest_interval,
+    email_accepted,
+    getting_notifications,
+    next_send_date,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,27 +65,6 @@ class ClaimedDigest(NamedTuple):
 
     digest_id: int
     outgoing: Outgoing
-
-
-def interval_days(settings: Settings, user: User) -> float:
-    return interval_or_default(settings, user.digest_interval_days)
-
-
-def interval_or_default(settings: Settings, days: float | None) -> float:
-    """A user's own digest interval, or DIGEST_INTERVAL_DAYS when they chose none."""
-    return settings.digest_interval_days if days is None else days
-
-
-def waiting_users() -> list[ColumnElement[bool]]:
-    """A user whose digests go out: confirmed, subscribed, not paused, linked, address accepted
-    (their artists are worth checking)."""
-    return [
-        User.confirmed_at.is_not(None),
-        User.unsubscribed_at.is_(None),
-        User.paused.is_(False),
-        User.mail_rejected_at.is_(None),
-        User.needs_relink_since.is_(None),
-    ]
 
 
 def first_digest_ready(checks_done: bool) -> ColumnElement[bool]:
@@ -106,9 +91,11 @@ def first_digest_ready(checks_done: bool) -> ColumnElement[bool]:
 
 
 def digest_due(now: datetime, checks_done: bool = True) -> list[ColumnElement[bool]]:
-    """A waiting user whose digest date has come (a first digest: once it is ready)."""
+    """A subscriber who gets notifications, by email, whose digest date has come (a first
+    digest: once it is ready)."""
     return [
-        *waiting_users(),
+        getting_notifications(),
+        email_accepted(),
         User.next_digest_at.is_not(None),
         User.next_digest_at <= now,
         first_digest_ready(checks_done),
@@ -175,14 +162,14 @@ def _move_next_digest(
     ).all()
     by_interval: dict[float, list[int]] = defaultdict(list)
     for row in rows:
-        by_interval[interval_or_default(settings, row.digest_interval_days)].append(row.id)
+        by_interval[digest_interval(settings, row.digest_interval_days)].append(row.id)
     moved: set[int] = set()
     for days, ids in by_interval.items():
         moved.update(
             session.scalars(
                 update(User)
                 .where(User.id.in_(ids), *due)
-                .values(next_digest_at=now + timedelta(days=days))
+                .values(next_digest_at=next_send_date(now, since=now, interval_days=days))
                 .returning(User.id)
                 .execution_options(synchronize_session=False)
             )
@@ -455,7 +442,7 @@ def _settle_failure(
                 "mail_rejected_reason": delivery.reason[:300],
             }
         else:
-            values = {"next_digest_at": now}
+            values = {"next_digest_at": next_send_date(now)}
         session.execute(
             update(User)
             .where(User.id == digest.outgoing.subscriber.user_id)

@@ -18,12 +18,16 @@ from sqlalchemy import Float, Select, and_, case, cast, func, or_, select
 
 from release_notifier.db import Database
 from release_notifier.db.models import Artist, Follow, User
-from release_notifier.digests.delivery import interval_days, interval_or_default, waiting_users
 from release_notifier.notices import REFRESH_TOKEN_LIFETIME, queue_notice, token_expires_at
 from release_notifier.releases.subscriptions import subscribed_artists
 from release_notifier.settings import Settings
 from release_notifier.spotify.client import FOLLOWING_PAGE_LIMIT
-from release_notifier.subscribers import has_working_link
+from release_notifier.subscribers import (
+    digest_interval,
+    getting_notifications,
+    has_working_link,
+    subscribed,
+)
 
 CHECK_WINDOW = timedelta(hours=24)
 ACTIVE_FOR = timedelta(days=14)  # an artist with a new release this recent is "active"
@@ -76,7 +80,7 @@ class DueArtist:
 
 def check_window_start(settings: Settings, user: User, now: datetime) -> datetime:
     """From when an artist this user follows should be freshly checked for their next digest."""
-    if user.next_digest_at is None or interval_days(settings, user) == 0:
+    if user.next_digest_at is None or digest_interval(settings, user.digest_interval_days) == 0:
         return now
     return user.next_digest_at - CHECK_WINDOW
 
@@ -93,7 +97,7 @@ def follow_sync_due(settings: Settings, user: User, now: datetime) -> bool:
     ):
         return True
     start = check_window_start(settings, user, now)
-    if interval_days(settings, user) == 0:
+    if digest_interval(settings, user.digest_interval_days) == 0:
         return user.follows_synced_at <= now - CHECK_WINDOW
     return now >= start and user.follows_synced_at < start
 
@@ -126,7 +130,7 @@ def artist_states(database: Database, settings: Settings, now: datetime) -> list
         )
         .join(User, User.id == pairs.c.user_id)
         .join(Artist, Artist.id == pairs.c.artist_id)
-        .where(*waiting_users())
+        .where(getting_notifications())
         .group_by(pairs.c.artist_id, Artist.checked_at, Artist.last_new_release_at)
     )
     with database.session() as session:
@@ -173,7 +177,7 @@ def follow_list_reads(
         return [
             FollowListReads(
                 deadline=deadline or now,
-                interval=timedelta(days=interval_or_default(settings, days)),
+                interval=timedelta(days=digest_interval(settings, days)),
                 pages=int(pages),
             )
             for deadline, days, pages in session.execute(query)
@@ -268,8 +272,7 @@ def account_notice_candidates(now: datetime, reminder: timedelta) -> Select[User
     queue_account_notices decides; this only narrows."""
     expired_before = now - REFRESH_TOKEN_LIFETIME  # authorized before this: already dead
     return select(User).where(
-        User.confirmed_at.is_not(None),
-        User.unsubscribed_at.is_(None),
+        subscribed(),
         or_(
             and_(
                 User.needs_relink_since.is_not(None),

@@ -18,6 +18,7 @@ from release_notifier.db.upsert import insert_missing
 from release_notifier.releases.dates import release_range
 from release_notifier.releases.dedupe import dedupe_key
 from release_notifier.releases.subscriptions import subscribed_artists
+from release_notifier.subscribers import subscribed
 
 PENDING = "pending"
 BACK_CATALOGUE = "back_catalogue"
@@ -93,10 +94,7 @@ def record_release(
         followers = session.scalars(
             select(User)
             .join(pairs, pairs.c.user_id == User.id)
-            .where(
-                User.confirmed_at.is_not(None),
-                User.unsubscribed_at.is_(None),
-            )
+            .where(subscribed())  # paused or not: their releases wait for them
         )
         for user in followers:
             add_entry(session, user, release, group, artist_id, now, lookback_days)

@@ -10,6 +10,7 @@ from release_notifier.clock import utcnow
 from release_notifier.db.models import User
 from release_notifier.links import link_url
 from release_notifier.releases.choices import backfill_chosen
+from release_notifier.subscribers import digest_interval
 from release_notifier.web.context import app_context, back_up_after
 from release_notifier.web.forms import ButtonForm
 from release_notifier.web.pages import PageResponse, message_page, outbox_links, with_link_user
@@ -51,9 +52,7 @@ def confirm(token: str) -> PageResponse:
 
 def confirmed_page(user: User, *, again: bool) -> PageResponse:
     settings = app_context().settings
-    interval = accounts.describe_interval(
-        user.digest_interval_days or settings.digest_interval_days
-    )
+    interval = accounts.describe_interval(digest_interval(settings, user.digest_interval_days))
     body = (
         "Your address was already confirmed; nothing changed."
         if again

@@ -19,6 +19,7 @@ from release_notifier.feeds import ensure_feed_token, feed_urls
 from release_notifier.links import link_url
 from release_notifier.notices import token_expires_at
 from release_notifier.releases.choices import subscriber_artists
+from release_notifier.subscribers import digest_interval
 from release_notifier.web import oauth_state
 from release_notifier.web.context import app_context, back_up_after
 from release_notifier.web.forms import ButtonForm, CadenceForm, ChannelForm, PreferencesForm
@@ -54,9 +55,7 @@ def render_settings(
         user=user,
         form=form or preferences_form(user),
         buttons=ButtonForm(),
-        interval=accounts.describe_interval(
-            user.digest_interval_days or settings.digest_interval_days
-        ),
+        interval=accounts.describe_interval(digest_interval(settings, user.digest_interval_days)),
         expires_at=token_expires_at(user),
         followed=accounts.followed_artist_count(session, user),
         next_digest=day_label(accounts.next_digest_on(user, now), now.date()),
