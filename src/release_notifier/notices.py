@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from release_notifier.channels.store import switched_off_context
 from release_notifier.clock import utcnow
 from release_notifier.db import Database
 from release_notifier.db.models import Notice, User
@@ -22,6 +21,7 @@ from release_notifier.links import link_url
 from release_notifier.logs import mask_email
 from release_notifier.mail.render import build_message
 from release_notifier.mail.send import MailError, SmtpSender
+from release_notifier.pushes.store import switched_off_context
 from release_notifier.releases.dates import date_label
 from release_notifier.settings import Settings
 from release_notifier.subscribers import email_is_accepted, is_subscribed

@@ -251,11 +251,12 @@ def demo_banner(app_url: str, emulator_url: str) -> str:
             "",
             "release-notifier demo: nothing leaves this machine.",
             f"  open        {app_url}/",
-            f"  emails      {app_url}/_outbox/",
+            f"  emails      {app_url}/_outbox/ (and pushes, below them)",
             f"  Spotify     {emulator_url} (emulated; log in as ana, ben or cleo;",
             "              dana is not allow-listed, to show that page)",
             "Sign up with any address (e.g. you@example.test), agree at the emulated Spotify,",
-            "confirm from the outbox and read your first digest. Ctrl-C stops it all.",
+            "confirm from the outbox and read your first digest. Your settings page offers the",
+            "sandbox's push receiver as a push channel. Ctrl-C stops it all.",
             "",
         ]
     )

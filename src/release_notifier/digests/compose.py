@@ -131,7 +131,7 @@ def artist_names(session: Session, artist_ids: Iterable[str]) -> dict[str, str]:
     return {artist_id: name for artist_id, name in rows}
 
 
-def release_row(entry: Shown) -> dict[str, Any]:
+def release_row(entry: ReleaseView) -> dict[str, Any]:
     """What the email shows of one release (values preformatted for the templates)."""
     return {
         "name": entry.name,

@@ -1,7 +1,9 @@
-"""The run: follow sync -> artist checks -> due digests -> notices, under one database lease.
+"""The run: follow sync -> artist checks -> due digests -> pushes -> notices, under one database
+lease.
 
 Each step lives with its domain (`releases.sweep` for Spotify, `digests.sending` through the
-channel layer for digests, `notices` and `operator` for the other emails); this module keeps
+channel layer for digests, `pushes.delivery` for push channels, `notices` and `operator` for the
+other emails); this module keeps
 only their order, the lease every step must still hold, and the run's summary.
 """
 
@@ -27,6 +29,7 @@ from release_notifier.jobs.schedule import artists_due, follow_sync_due, queue_a
 from release_notifier.mail.send import SmtpSender
 from release_notifier.notices import send_pending_notices
 from release_notifier.operator import tell_operator
+from release_notifier.pushes.delivery import PushRun
 from release_notifier.releases.sweep import Sweep, SweepCounts
 from release_notifier.settings import Settings
 from release_notifier.spotify.budget import RequestBudget
@@ -58,6 +61,7 @@ class RunSummary:
     requests: int = 0
     releases_found: int = 0
     emails_sent: int = 0
+    pushes_sent: int = 0  # pushes the services accepted (each carries up to 10 releases)
     notices_sent: int = 0
     problems: list[str] = field(default_factory=list)
     paused_until: str | None = merged(LATEST_KNOWN, None)
@@ -120,6 +124,7 @@ class RunSummary:
             f"spotify requests: {self.requests}",
             f"new releases found: {self.releases_found}",
             f"digests sent: {self.emails_sent}",
+            f"pushes sent: {self.pushes_sent}",
             f"other emails sent: {self.notices_sent}",
         ]
         if self.artists_unchecked and self.budget_left is not None:
@@ -217,6 +222,19 @@ class Run:
             finally:
                 self.summary.emails_sent += sending.sent
 
+    def push_work(self) -> None:
+        """Push channels' releases, after the digests: a "with my digest" channel gets what the
+        digests of this run announced."""
+        pushed = PushRun(
+            self.database,
+            self.settings,
+            self.claimant,
+            keep_lease=self.keep_lease,
+            is_gone=holder_is_dead,
+        ).execute()
+        self.summary.pushes_sent += pushed.sent
+        self.summary.problems += pushed.problems
+
     def work(self) -> RunSummary:
         """One pass of the work, under a lease the caller holds and keeps alive."""
         sender = self.sender or SmtpSender.from_settings(self.settings)
@@ -228,6 +246,8 @@ class Run:
             self.keep_lease()
             queue_account_notices(self.database, self.settings, self.now)
             self.mail_work(sender)
+            self.keep_lease()
+            self.push_work()
             self.keep_lease()
             self.summary.notices_sent = send_pending_notices(
                 self.settings, self.database, sender=sender

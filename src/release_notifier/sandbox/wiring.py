@@ -11,7 +11,7 @@ from cryptography.fernet import MultiFernet
 
 from release_notifier.crypto import encrypt_token
 from release_notifier.db import Database
-from release_notifier.db.models import User
+from release_notifier.db.models import PushChannel, User
 from release_notifier.releases.choices import choose_artist, remember_artist
 from release_notifier.sandbox.emulator import SpotifyEmulator
 from release_notifier.sandbox.mailcatcher import MailCatcher
@@ -98,3 +98,27 @@ def add_chosen_subscriber(
             remember_artist(session, artist_id, names[artist_id], None)
             choose_artist(session, user, artist_id, now, lookback_days)
         return user.id
+
+
+def add_push_channel(
+    database: Database,
+    cipher: MultiFernet,
+    user_id: int,
+    url: str,
+    *,
+    cadence: str = "instant",
+    now: datetime,
+    label: str = "JSON · json://127.0.0.1",
+) -> int:
+    """A push channel for `user_id` to the Apprise `url` (encrypted like the app stores it)."""
+    with database.session() as session:
+        channel = PushChannel(
+            user_id=user_id,
+            url_enc=encrypt_token(cipher, user_id, url),
+            label=label,
+            cadence=cadence,
+            created_at=now,
+        )
+        session.add(channel)
+        session.flush()
+        return channel.id

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from release_notifier.channels.apprise import ChannelUrlError, check_url
-from release_notifier.channels.store import (
+from release_notifier.clock import utcnow
+from release_notifier.db.models import PushChannel, User
+from release_notifier.pushes.store import (
     MAX_CHANNELS,
     TooManyChannels,
     add_channel,
@@ -20,8 +22,6 @@ from release_notifier.channels.store import (
     send_test,
     set_cadence,
 )
-from release_notifier.clock import utcnow
-from release_notifier.db.models import PushChannel, User
 from release_notifier.web.context import app_context
 from release_notifier.web.forms import ButtonForm, CadenceForm, ChannelForm
 from release_notifier.web.pages import PageResponse, message_page, with_link_user

@@ -1,4 +1,5 @@
-"""/_outbox (demo only): the mail catcher's messages, listed and rendered in the browser."""
+"""/_outbox (demo only): the mail catcher's messages, listed and rendered in the browser, and the
+pushes the sandbox's webhook receiver caught, next to them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from email.message import EmailMessage
 from flask import Blueprint, Response, abort, render_template
 
 from release_notifier.sandbox.mailcatcher import CaughtMessage
+from release_notifier.sandbox.pushcatcher import CaughtPush
 from release_notifier.web.context import app_context
 
 bp = Blueprint("outbox", __name__, url_prefix="/_outbox")
@@ -36,10 +38,20 @@ def part(message: EmailMessage, subtype: str) -> str:
     return str(body.get_content()) if body is not None else ""
 
 
+def caught_pushes() -> list[CaughtPush]:
+    demo = app_context().demo
+    if demo is None or demo.pushes is None:
+        return []
+    return list(demo.pushes.pushes)
+
+
 @bp.get("/")
 def index() -> str:
     messages = list(enumerate(caught_messages(), start=1))
-    return render_template("outbox.html", messages=list(reversed(messages)))
+    pushes = list(enumerate(caught_pushes(), start=1))
+    return render_template(
+        "outbox.html", messages=list(reversed(messages)), pushes=list(reversed(pushes))
+    )
 
 
 @bp.get("/<int:number>")

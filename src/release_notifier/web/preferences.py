@@ -7,17 +7,17 @@ from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from release_notifier import accounts
-from release_notifier.channels.store import user_channels
 from release_notifier.clock import utcnow
 from release_notifier.db.models import User
 from release_notifier.feeds import ensure_feed_token, feed_urls
 from release_notifier.links import link_url
 from release_notifier.notices import token_expires_at
+from release_notifier.pushes.store import user_channels
 from release_notifier.releases.choices import subscriber_artists
 from release_notifier.subscribers import digest_interval
 from release_notifier.web import oauth_state
@@ -53,6 +53,8 @@ def render_settings(
         artist_count=len(artists) - muted,
         muted_count=muted,
         user=user,
+        # Forms post under the page's own path, also when a POST elsewhere renders the page.
+        page_path=url_for("preferences.page", token=(request.view_args or {})["token"]),
         form=form or preferences_form(user),
         buttons=ButtonForm(),
         interval=accounts.describe_interval(digest_interval(settings, user.digest_interval_days)),
