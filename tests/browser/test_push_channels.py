@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import RunningDemo, shot
+from tests.browser.conftest import SCREENSHOTS, RunningDemo
 from tests.browser.test_mail_and_pages import confirm_from_the_outbox, newest_email_number, sign_up
 
 pytestmark = pytest.mark.browser
@@ -41,7 +41,8 @@ def test_add_test_and_remove_a_push_channel(page: Page, demo: RunningDemo) -> No
 
     channel.get_by_role("button", name="Send a test message").click()
     expect(page.get_by_role("status")).to_contain_text("Test message sent to JSON")
-    shot(page, "settings-push")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#push").screenshot(path=str(SCREENSHOTS / "settings-push.png"))
     page.goto(f"{demo.url}/_outbox/")
     expect(page.locator("li.push").first).to_contain_text("test message")
 
