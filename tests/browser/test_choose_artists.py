@@ -63,4 +63,5 @@ def test_choosing_artists_with_only_an_email_address(
     expect(page.get_by_role("status")).to_contain_text("Removed Wren Atlas.")
     expect(page.locator("#chosen li")).to_have_count(2)
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    shot(page, f"your-artists-{size}")
     context.close()
