@@ -51,6 +51,14 @@ def test_each_answer_is_classified(pushes: PushCatcher, status: int, kind: Failu
     assert f"the service answered {status}" in outcome.reason
 
 
+def test_text_is_escaped_for_a_service_that_reads_html(pushes: PushCatcher) -> None:
+    hostile = "<script>alert(1)</script> & <b>Bold</b>"
+    outcome = send_push(pushes.apprise_url + "?format=html", "title", hostile, TIMEOUT)
+    assert outcome.sent
+    [push] = pushes.pushes
+    assert "<script>" not in push.message and "&lt;script&gt;" in push.message
+
+
 def test_a_receiver_that_is_down_is_a_temporary_failure(pushes: PushCatcher) -> None:
     url = pushes.apprise_url
     pushes.stop()

@@ -180,7 +180,11 @@ def send_push(url: str, title: str, body: str, timeout: float) -> Delivery:
     if not notifier.add(url):
         return Delivery.failed(Failure.PERMANENT, "Apprise no longer accepts this channel's URL")
     try:
-        result = notifier.notify(body=body, title=title, timeout=timeout)
+        # Plain text, said so: Apprise escapes it for services that read HTML or Markdown, so a
+        # release name can never become markup there.
+        result = notifier.notify(
+            body=body, title=title, body_format=apprise.NotifyFormat.TEXT, timeout=timeout
+        )
     except Exception as exc:  # a service's own bug: never the run's
         logger.warning("push failed inside Apprise: %s", type(exc).__name__)
         return Delivery.failed(Failure.TEMPORARY, f"Apprise failed ({type(exc).__name__})")

@@ -55,6 +55,7 @@ from release_notifier.digests.compose import release_row
 from release_notifier.notices import footer_links, queue_notice
 from release_notifier.releases.view import VIEW_COLUMNS, ReleaseView
 from release_notifier.settings import Settings
+from release_notifier.subscribers import getting_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -101,14 +102,9 @@ class Candidate(NamedTuple):
 
 
 def receiving() -> list[Any]:
-    """A channel that may receive: switched on, its subscriber confirmed, subscribed and not
-    paused (as for digests)."""
-    return [
-        PushChannel.disabled_at.is_(None),
-        User.confirmed_at.is_not(None),
-        User.unsubscribed_at.is_(None),
-        User.paused.is_(False),
-    ]
+    """A channel that may receive: switched on, and its subscriber one who gets notifications
+    (the one definition, `subscribers.getting_notifications`)."""
+    return [PushChannel.disabled_at.is_(None), getting_notifications()]
 
 
 def target_pages(database: Database, size: int = CHANNEL_PAGE) -> Iterator[list[Target]]:
