@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, insert,
 from sqlalchemy.orm import Session
 
 from release_notifier.channels import Channel, Delivery, Failure, Outgoing, Subscriber
+from release_notifier.claims import takeover_rule
 from release_notifier.db import Database
 from release_notifier.db.models import (
     Artist,
@@ -249,14 +250,7 @@ def claimed_digest_ids(
             .where(Digest.status == "claimed")
             .order_by(Digest.id)
         ).all()
-    gone: dict[str, bool] = {}  # one look per claimant
-
-    def may_send(by: str | None, until: datetime | None) -> bool:
-        if by is None or by == claimant or until is None or until <= now:
-            return True
-        if by not in gone:
-            gone[by] = is_gone(by)
-        return gone[by]
+    may_send = takeover_rule(claimant, now, is_gone)
 
     return [digest_id for digest_id, by, until in rows if may_send(by, until)]
 

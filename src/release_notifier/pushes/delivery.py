@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from release_notifier.channels import Delivery, Failure, Outgoing, Subscriber
 from release_notifier.channels.apprise import AppriseChannel
+from release_notifier.claims import takeover_rule
 from release_notifier.clock import utcnow
 from release_notifier.crypto import TokenDecryptError, decrypt_token
 from release_notifier.db import Database
@@ -243,14 +244,7 @@ def leftover_batches(
             .distinct()
             .order_by(ChannelDelivery.channel_id, ChannelDelivery.batch)
         ).all()
-    gone: dict[str, bool] = {}
-
-    def may_send(by: str | None, until: datetime | None) -> bool:
-        if by is None or by == claimant or until is None or until <= now:
-            return True
-        if by not in gone:
-            gone[by] = is_gone(by)
-        return gone[by]
+    may_send = takeover_rule(claimant, now, is_gone)
 
     batches: dict[int, list[str]] = defaultdict(list)
     for channel_id, batch, by, until in rows:
